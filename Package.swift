@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Compile-time invariant checks (shapes, finiteness) that cost nothing in release builds.
+/// Tests build in debug, where they are on.
+let internalChecks: [SwiftSetting] = [.define("MTFSIM_INTERNAL_CHECKS", .when(configuration: .debug))]
+
+let package = Package(
+    name: "MTFSim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mtfsim", targets: ["mtfsim"]),
+        .library(name: "Numerics", targets: ["Numerics"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "Simulator", targets: ["Simulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C libraries (entered only through these targets)
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: Library modules (dependencies point downward only)
+        .target(
+            name: "Numerics",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: internalChecks,
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
+        .target(name: "NeuralNet", dependencies: ["Numerics"], swiftSettings: internalChecks),
+        .target(
+            name: "Simulator",
+            dependencies: ["Numerics", "NeuralNet", .product(name: "Yams", package: "Yams")],
+            swiftSettings: internalChecks
+        ),
+
+        // MARK: Command-line tool (thin: parses, calls the library, prints)
+        .executableTarget(
+            name: "mtfsim",
+            dependencies: [
+                "Numerics", "NeuralNet", "Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .target(name: "TestSupport", dependencies: ["Numerics"], path: "Tests/TestSupport"),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

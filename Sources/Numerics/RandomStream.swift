@@ -1,0 +1,127 @@
+/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): a 64-bit mixing generator, used here to seed
+/// `RandomStream` and to hash stream keys.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    @inlinable public init(seed: UInt64) { state = seed }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return SplitMix64.mix(state)
+    }
+
+    /// The SplitMix64 output function (a bijective avalanche mix of 64 bits).
+    @inlinable @inline(__always)
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A seeded stream of random numbers: xoshiro256** (Blackman & Vigna, "Scrambled linear
+/// pseudorandom number generators", ACM TOMS 2021), state filled by SplitMix64 as its authors advise.
+///
+/// Streams are derived from keys — `RandomStream(seed: 7, keys: StreamPurpose.response.key, user, session)` —
+/// by hashing the seed and the keys into the SplitMix64 seed, so that every (user, session, purpose)
+/// has its own independent stream and results never depend on which thread runs what, or in what order.
+public struct RandomStream: RandomNumberGenerator, Sendable {
+    @usableFromInline var s0: UInt64
+    @usableFromInline var s1: UInt64
+    @usableFromInline var s2: UInt64
+    @usableFromInline var s3: UInt64
+
+    /// A stream seeded from a single 64-bit seed.
+    @inlinable
+    public init(seed: UInt64) {
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next()
+        s1 = seeder.next()
+        s2 = seeder.next()
+        s3 = seeder.next()
+        if s0 | s1 | s2 | s3 == 0 { s0 = 1 }  // the all-zero state is a fixed point
+    }
+
+    /// The stream for `seed` and a path of keys (purpose, user, session, ...).
+    /// Distinct key paths give statistically independent streams.
+    @inlinable
+    public init(seed: UInt64, keys: UInt64...) {
+        self.init(seed: RandomStream.derivedSeed(seed, keys))
+    }
+
+    /// The stream for `seed` and a path of keys given as an array.
+    @inlinable
+    public init(seed: UInt64, keyPath: [UInt64]) {
+        self.init(seed: RandomStream.derivedSeed(seed, keyPath))
+    }
+
+    /// Hashes a seed and a key path into one 64-bit seed; each step mixes the running hash with the
+    /// key through SplitMix64's avalanche function, so paths that differ anywhere differ everywhere.
+    @inlinable
+    public static func derivedSeed(_ seed: UInt64, _ keys: [UInt64]) -> UInt64 {
+        var h = SplitMix64.mix(seed ^ 0x6A09_E667_F3BC_C909)
+        for (i, k) in keys.enumerated() {
+            h = SplitMix64.mix(h &+ SplitMix64.mix(k &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(i + 1)))
+        }
+        return h
+    }
+
+    @inlinable @inline(__always)
+    static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// The next 64 random bits.
+    @inlinable @inline(__always)
+    public mutating func next() -> UInt64 {
+        let result = RandomStream.rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = RandomStream.rotl(s3, 45)
+        return result
+    }
+
+    /// Uniform `Double` in [0, 1) with 53 random bits.
+    @inlinable @inline(__always)
+    public mutating func nextUniform() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// Uniform `Double` in (0, 1): never exactly 0, for logarithms.
+    @inlinable @inline(__always)
+    public mutating func nextOpenUniform() -> Double {
+        (Double(next() >> 11) + 0.5) * 0x1.0p-53
+    }
+
+    /// Uniform `Float` in [0, 1) with 24 random bits.
+    @inlinable @inline(__always)
+    public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * 0x1.0p-24
+    }
+
+    /// Uniform integer in `0..<bound` (Lemire's multiply-shift; bias below 2⁻³² for bounds under 2³²).
+    @inlinable @inline(__always)
+    public mutating func nextIndex(below bound: Int) -> Int {
+        precondition(bound > 0, "RandomStream.nextIndex: bound must be positive")
+        return Int((UInt64(truncatingIfNeeded: next() >> 32) &* UInt64(bound)) >> 32)
+    }
+
+    /// The 256-bit state, for known-answer tests and checkpoints.
+    public var state: (UInt64, UInt64, UInt64, UInt64) { (s0, s1, s2, s3) }
+}
+
+/// A stable 64-bit key for a name (FNV-1a), for deriving streams from readable purposes.
+/// Unlike `Hasher`, it is the same in every process.
+@inlinable
+public func streamKey(_ name: String) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in name.utf8 {
+        h ^= UInt64(byte)
+        h &*= 0x0000_0100_0000_01B3
+    }
+    return h
+}

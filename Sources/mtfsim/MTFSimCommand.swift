@@ -1,0 +1,17 @@
+import ArgumentParser
+import Numerics
+
+@main
+struct MTFSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mtfsim",
+        abstract: "Reinforcement-learning multi-task fusion (RL-MTF) for recommender feeds: simulate, learn, evaluate, replay.",
+        discussion: """
+        A feed ranks candidates with a multi-task model that predicts click, long view, like, follow, comment,
+        share and hate; a vector of fusion weights turns those predictions into one ranking score. MTFSim simulates
+        calibrated users who react to the fused ranking, learns fusion policies, and evaluates them.
+        """,
+        version: MTFSimVersion.string,
+        subcommands: []
+    )
+}
