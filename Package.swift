@@ -7,12 +7,13 @@ let internalChecks: [SwiftSetting] = [.define("MTFSIM_INTERNAL_CHECKS", .when(co
 
 let package = Package(
     name: "MTFSim",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mtfsim", targets: ["mtfsim"]),
         .library(name: "Numerics", targets: ["Numerics"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "Simulator", targets: ["Simulator"]),
+        .library(name: "Rollout", targets: ["Rollout"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,15 +37,16 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["Numerics"], swiftSettings: internalChecks),
         .target(
             name: "Simulator",
-            dependencies: ["Numerics", "NeuralNet", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Numerics", .product(name: "Yams", package: "Yams")],
             swiftSettings: internalChecks
         ),
+        .target(name: "Rollout", dependencies: ["Numerics", "Simulator"], swiftSettings: internalChecks),
 
         // MARK: Command-line tool (thin: parses, calls the library, prints)
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator",
+                "Numerics", "NeuralNet", "Simulator", "Rollout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,7 +55,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Numerics"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

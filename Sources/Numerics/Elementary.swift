@@ -15,6 +15,9 @@ public enum Elementary {
     @inlinable @inline(__always) public static func log(_ x: Double) -> Double { Glibc_log(x) }
     @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
     @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc_log1p(x) }
+    @inlinable @inline(__always) public static func expm1(_ x: Double) -> Double { Glibc_expm1(x) }
+    @inlinable @inline(__always) public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    @inlinable @inline(__always) public static func tan(_ x: Double) -> Double { Glibc_tan(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inlinable @inline(__always) public static func erf(_ x: Double) -> Double { Glibc_erf(x) }
     @inlinable @inline(__always) public static func erfc(_ x: Double) -> Double { Glibc_erfc(x) }
@@ -62,6 +65,8 @@ public enum Elementary {
 @usableFromInline @inline(__always) func Glibc_exp(_ x: Double) -> Double { exp(x) }
 @usableFromInline @inline(__always) func Glibc_log(_ x: Double) -> Double { log(x) }
 @usableFromInline @inline(__always) func Glibc_log1p(_ x: Double) -> Double { log1p(x) }
+@usableFromInline @inline(__always) func Glibc_expm1(_ x: Double) -> Double { expm1(x) }
+@usableFromInline @inline(__always) func Glibc_tan(_ x: Double) -> Double { tan(x) }
 @usableFromInline @inline(__always) func Glibc_erf(_ x: Double) -> Double { erf(x) }
 @usableFromInline @inline(__always) func Glibc_erfc(_ x: Double) -> Double { erfc(x) }
 @usableFromInline @inline(__always) func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

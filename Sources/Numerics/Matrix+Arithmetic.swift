@@ -38,6 +38,19 @@ extension Matrix {
         return out
     }
 
+    /// `C ← α·A·op(B) + β·C`: the same as `multiply(_:transposed:_:transposed:into:alpha:beta:)` with `A`
+    /// untransposed. Swift binds argument labels in order, so `multiply(a, b, transposed: true, into:)`
+    /// would otherwise not compile.
+    public static func multiply(_ a: Matrix, _ b: Matrix, transposed transposeB: Bool,
+                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+        multiply(a, transposed: false, b, transposed: transposeB, into: &c, alpha: alpha, beta: beta)
+    }
+
+    /// The product `self · op(other)` (see `multiply(_:_:transposed:into:alpha:beta:)` for why this overload exists).
+    public func multiplied(by other: Matrix, transposed transposeOther: Bool) -> Matrix {
+        multiplied(transposed: false, by: other, transposed: transposeOther)
+    }
+
     /// Elementwise `self ← self + α·other`.
     public mutating func add(_ other: Matrix, scaledBy alpha: Float = 1) {
         precondition(rows == other.rows && columns == other.columns,

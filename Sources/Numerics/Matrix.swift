@@ -101,11 +101,14 @@ public struct Matrix: Equatable, Sendable {
     /// Rows picked by `indices` (a gather, used to draw mini-batches).
     public func gatherRows<S: Sequence>(_ indices: S) -> Matrix where S.Element == Int {
         var out = [Float]()
+        out.reserveCapacity(indices.underestimatedCount * columns)
+        var count = 0
         for i in indices {
             precondition(i >= 0 && i < rows, "Matrix: row \(i) outside 0..<\(rows)")
-            out.append(contentsOf: elements[(i * columns)..<((i + 1) * columns)])
+            out.append(contentsOf: storage[(i * columns)..<((i + 1) * columns)])
+            count += 1
         }
-        return Matrix(rows: out.count / max(columns, 1), columns: columns, elements: out)
+        return Matrix(rows: count, columns: columns, elements: out)
     }
 
     /// Reinterprets the same elements with another shape of equal size.

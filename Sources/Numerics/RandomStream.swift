@@ -44,6 +44,14 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         if s0 | s1 | s2 | s3 == 0 { s0 = 1 }  // the all-zero state is a fixed point
     }
 
+    /// A stream that continues from a raw xoshiro256** state (from `state`: known-answer tests and
+    /// checkpoints). The all-zero state is a fixed point of the generator and is rejected.
+    @inlinable
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state.0 | state.1 | state.2 | state.3 != 0, "RandomStream: the all-zero state is invalid")
+        (s0, s1, s2, s3) = state
+    }
+
     /// The stream for `seed` and a path of keys (purpose, user, session, ...).
     /// Distinct key paths give statistically independent streams.
     @inlinable
@@ -103,11 +111,13 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         Float(next() >> 40) * 0x1.0p-24
     }
 
-    /// Uniform integer in `0..<bound` (Lemire's multiply-shift; bias below 2⁻³² for bounds under 2³²).
+    /// Uniform integer in `0..<bound`: the high word of the 128-bit product `next() · bound`
+    /// (Lemire, "Fast random integer generation in an interval", ACM TOMACS 2019, without the
+    /// rejection step). The bias is below `bound / 2⁶⁴`, and every bound up to `Int.max` is valid.
     @inlinable @inline(__always)
     public mutating func nextIndex(below bound: Int) -> Int {
         precondition(bound > 0, "RandomStream.nextIndex: bound must be positive")
-        return Int((UInt64(truncatingIfNeeded: next() >> 32) &* UInt64(bound)) >> 32)
+        return Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
     /// The 256-bit state, for known-answer tests and checkpoints.

@@ -12,6 +12,13 @@ struct MTFSimCommand: ParsableCommand {
         calibrated users who react to the fused ranking, learns fusion policies, and evaluates them.
         """,
         version: MTFSimVersion.string,
-        subcommands: []
+        subcommands: [SimulateCommand.self, CalibrateCommand.self, BenchCommand.self]
     )
+
+    /// Selects OpenBLAS kernels (re-executing once when `BLASRuntime.needsOverride` names a better core
+    /// type) and one BLAS thread, then parses and runs the command as usual (help, version, errors).
+    static func main() {
+        BLASRuntime.ensureOptimalKernels(arguments: CommandLine.arguments)
+        main(nil)
+    }
 }

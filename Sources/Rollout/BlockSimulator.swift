@@ -1,0 +1,408 @@
+import Numerics
+import Simulator
+
+/// Runs a block of episodes together, one lane per episode, advancing every active session by one
+/// request per step so that the ranker and the policy see whole batches (matrix products for
+/// neural models). Each lane draws only from its own (episode, session) streams, so a block's
+/// results do not depend on how blocks are spread over threads.
+final class BlockSimulator {
+    let world: World
+    let ranker: any Ranker
+    let policy: any FusionPolicy
+    let seed: UInt64
+    let collectImpressions: Bool
+
+    // Sizes.
+    let lanes: Int, k: Int, t: Int, n: Int, d: Int, categories: Int, stateDimension: Int
+
+    // Per-lane state.
+    var lane: [LaneState] = []
+    /// Current interests, `lanes × d`, and boredom per category, `lanes × categories`.
+    let interest: UnsafeMutablePointer<Float>
+    let boredom: UnsafeMutablePointer<Float>
+
+    // Request workspaces, allocated once and reused every step (no bounds or exclusivity checks in the hot loops).
+    let items: UnsafeMutablePointer<Int32>
+    let conditional: UnsafeMutablePointer<Float>
+    let truth: UnsafeMutablePointer<Float>
+    let watchLocation: UnsafeMutablePointer<Float>
+    let predictions: UnsafeMutablePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    let slate: UnsafeMutablePointer<Int32>
+    let stamp: UnsafeMutablePointer<Int32>
+    let categoryCDF: UnsafeMutablePointer<Double>
+    let uniforms: UnsafeMutablePointer<Float>
+    let users: UnsafeMutablePointer<Int32>
+    let affinity: UnsafeMutablePointer<Float>
+    let candidateBoredom: UnsafeMutablePointer<Float>
+    var stampCounter: Int32 = 0
+    var states: Matrix
+    var policyOutput: PolicyOutput
+
+    // Pre-computed reward and dynamics coefficients.
+    let rewardPerTask: [Double]
+    let satisfactionPerTask: [Float]
+    let gmvTask: Int
+
+    init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool) {
+        self.world = world
+        self.ranker = ranker
+        self.policy = policy
+        self.seed = seed
+        self.collectImpressions = collectImpressions
+        let config = world.config
+        self.lanes = lanes
+        k = config.retrieval.candidates
+        t = config.tasks.count
+        n = config.slate.size
+        d = world.catalog.dimension
+        categories = world.catalog.categoryCount
+        stateDimension = world.stateLayout.dimension
+        interest = .allocate(zeroed: lanes * d)
+        boredom = .allocate(zeroed: lanes * categories)
+        items = .allocate(zeroed: lanes * k)
+        conditional = .allocate(zeroed: lanes * k * t)
+        truth = .allocate(zeroed: lanes * k * t)
+        watchLocation = .allocate(zeroed: lanes * k)
+        predictions = .allocate(zeroed: lanes * k * t)
+        scores = .allocate(zeroed: k)
+        slate = .allocate(zeroed: lanes * n)
+        stamp = .allocate(zeroed: world.catalog.count)
+        categoryCDF = .allocate(zeroed: categories)
+        uniforms = .allocate(zeroed: t + 2)
+        users = .allocate(zeroed: lanes)
+        affinity = .allocate(zeroed: k)
+        candidateBoredom = .allocate(zeroed: k)
+        states = Matrix(rows: lanes, columns: stateDimension)
+        policyOutput = PolicyOutput(batch: lanes, actionDimension: world.actionSpace.dimension)
+        rewardPerTask = config.taskNames.map { config.reward.taskValues[$0] ?? 0 }
+        satisfactionPerTask = config.taskNames.map { Float(config.dynamics.satisfactionTaskValues[$0] ?? 0) }
+        gmvTask = config.reward.gmvTask.flatMap { config.taskIndex($0) } ?? -1
+    }
+
+    deinit {
+        for p in [interest, boredom, conditional, truth, watchLocation, predictions, scores, uniforms, affinity, candidateBoredom] {
+            p.deallocate()
+        }
+        for p in [items, slate, stamp, users] { p.deallocate() }
+        categoryCDF.deallocate()
+    }
+
+    struct LaneState {
+        var episode: Int
+        var user: Int
+        var session = 0
+        var sessionStartMinutes = 0.0
+        var satisfaction: Float = 0
+        var fatigue: Float = 0
+        var satisfactionSum = 0.0
+        var reward = 0.0
+        var observables: SessionObservables
+        var history = HistoryObservables()
+        var active = true
+        var retrieval: RandomStream
+        var rankerStream: RandomStream
+        var policyStream: RandomStream
+        var response: RandomStream
+    }
+
+    /// Simulates episodes `episodes` (one lane each) to their ends.
+    func run(episodes: Range<Int>) -> BlockResult {
+        precondition(episodes.count <= lanes, "BlockSimulator: more episodes than lanes")
+        let population = world.population
+        lane = episodes.map { e in
+            let user = e % population.count
+            return LaneState(
+                episode: e, user: user, observables: SessionObservables(taskCount: t),
+                retrieval: StreamPurpose.stream(StreamPurpose.retrieval, seed: seed, episode: e, session: 0),
+                rankerStream: StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: 0),
+                policyStream: StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: 0),
+                response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0))
+        }
+        for (l, state) in lane.enumerated() {
+            for j in 0..<d { interest[l * d + j] = population.interests[state.user * d + j] }
+            for c in 0..<categories { boredom[l * categories + c] = 0 }
+        }
+        var result = BlockResult(sessions: [], impressionSamples: [])
+        var active = Array(lane.indices)
+        var streams = [RandomStream](repeating: RandomStream(seed: 0), count: lanes)
+        while !active.isEmpty {
+            step(active: active, streams: &streams, result: &result)
+            active.removeAll { !lane[$0].active }
+        }
+        result.sessions.sort { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
+        return result
+    }
+
+    /// One request for every active lane.
+    private func step(active: [Int], streams: inout [RandomStream], result: inout BlockResult) {
+        let b = active.count
+        // Retrieval and the world's true probabilities, written compactly: row block r is lane active[r].
+        for (r, l) in active.enumerated() { retrieve(lane: l, row: r) }
+        for (r, l) in active.enumerated() { computeTruth(lane: l, row: r) }
+
+        // Ranker predictions for all candidates of the batch.
+        for (r, l) in active.enumerated() {
+            users[r] = Int32(lane[l].user)
+            streams[r] = lane[l].rankerStream
+        }
+        let batch = CandidateBatch(lanes: b, candidatesPerLane: k, taskCount: t, users: users, items: items,
+                                   catalog: world.catalog, population: world.population, oracleProbabilities: truth)
+        streams.withUnsafeMutableBufferPointer { s in
+            ranker.predict(batch, streams: s.baseAddress!, into: predictions)
+        }
+        for (r, l) in active.enumerated() { lane[l].rankerStream = streams[r] }
+
+        // Observed states, then the policy's actions.
+        states.resize(rows: b, columns: stateDimension)
+        let layout = world.stateLayout, population = world.population
+        states.withUnsafeMutableBufferPointer { s in
+            for (r, l) in active.enumerated() {
+                let user = lane[l].user
+                layout.write(degree: Int(population.activityDegree[user]), registerDays: population.registerDays[user],
+                             session: lane[l].observables, history: lane[l].history,
+                             predictions: predictions + r * k * t, candidates: k,
+                             into: s.baseAddress! + r * stateDimension)
+            }
+        }
+        for (r, l) in active.enumerated() { streams[r] = lane[l].policyStream }
+        streams.withUnsafeMutableBufferPointer { s in
+            policy.act(states: states, streams: s.baseAddress!, into: &policyOutput)
+        }
+        for (r, l) in active.enumerated() { lane[l].policyStream = streams[r] }
+
+        // Fuse, pick the slate, and let each user respond.
+        let a = world.actionSpace.dimension
+        for (r, l) in active.enumerated() {
+            policyOutput.actions.withUnsafeBufferPointer { act in
+                world.fusion.score(predictions: predictions + r * k * t, count: k, action: act.baseAddress! + r * a, into: scores)
+            }
+            Fusion.topIndices(scores: scores, count: k, n: n, into: slate + r * n)
+            respond(lane: l, row: r, result: &result)
+        }
+    }
+
+    /// Fills row block `row` of `items` with K distinct candidates: interest-matched, popular, random.
+    private func retrieve(lane l: Int, row: Int) {
+        let catalog = world.catalog, config = world.config.retrieval
+        let interestCount = Int((Double(k) * config.interestShare).rounded())
+        let popularCount = min(k - interestCount, Int((Double(k) * config.popularShare).rounded()))
+        // Category distribution: softmax of ⟨interest, centre_c⟩ / temperature (O(C·d), independent of the catalog size).
+        let invTemperature = 1 / config.interestTemperature
+        var maxLogit = -Double.infinity
+        for c in 0..<categories {
+            var dot: Float = 0
+            for j in 0..<d { dot += interest[l * d + j] * catalog.categoryCentres[c * d + j] }
+            let logit = catalog.hasItems(inCategory: c) ? Double(dot) * invTemperature : -Double.infinity
+            categoryCDF[c] = logit
+            maxLogit = max(maxLogit, logit)
+        }
+        var total = 0.0
+        for c in 0..<categories {
+            total += categoryCDF[c] == -.infinity ? 0 : Elementary.exp(categoryCDF[c] - maxLogit)
+            categoryCDF[c] = total
+        }
+        stampCounter &+= 1
+        if stampCounter == Int32.max {
+            stamp.update(repeating: 0, count: catalog.count)
+            stampCounter = 1
+        }
+        let base = row * k
+        var rng = lane[l].retrieval
+        for j in 0..<k {
+            var item = 0
+            for attempt in 0..<8 {
+                if j < interestCount && attempt < 4 {
+                    let target = rng.nextUniform() * total
+                    var lo = 0, hi = categories - 1
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        if categoryCDF[mid] > target { hi = mid } else { lo = mid + 1 }
+                    }
+                    item = Int(catalog.categoryItems[lo][catalog.categoryPools[lo].sample(&rng)])
+                } else if j < interestCount + popularCount && attempt < 4 {
+                    item = catalog.popularPool.sample(&rng)
+                } else {
+                    item = rng.nextIndex(below: catalog.count)
+                }
+                if stamp[item] != stampCounter { break }
+            }
+            stamp[item] = stampCounter
+            items[base + j] = Int32(item)
+        }
+        lane[l].retrieval = rng
+    }
+
+    /// Conditionals, watch locations and true per-impression probabilities of the row's candidates.
+    private func computeTruth(lane l: Int, row: Int) {
+        let catalog = world.catalog, population = world.population
+        let user = lane[l].user
+        let sensitivity = population.boredomSensitivity[user]
+        let x = interest + l * d, laneBoredom = boredom + l * categories
+        let rowItems = items + row * k
+        catalog.embeddings.withUnsafeBufferPointer { emb in
+            catalog.category.withUnsafeBufferPointer { category in
+                for j in 0..<k {
+                    let item = Int(rowItems[j])
+                    let e = emb.baseAddress! + item * d
+                    var dot: Float = 0
+                    for q in 0..<d { dot += x[q] * e[q] }
+                    affinity[j] = dot
+                    candidateBoredom[j] = laneBoredom[Int(category[item])] * sensitivity
+                }
+            }
+        }
+        world.response.conditionals(user: user, items: rowItems, affinity: affinity, boredom: candidateBoredom,
+                                    fatigue: lane[l].fatigue, count: k, conditional: conditional + row * k * t,
+                                    watchLocation: watchLocation + row * k)
+        world.response.marginals(conditional + row * k * t, count: k, into: truth + row * k * t)
+    }
+
+    /// Samples the user's response to the lane's slate, updates the dynamics, and decides leave / return.
+    private func respond(lane l: Int, row: Int, result: inout BlockResult) {
+        let config = world.config, dyn = config.dynamics, catalog = world.catalog, response = world.response
+        var state = lane[l]
+        var plays = 0, watchSeconds = 0.0, requestReward = 0.0, itemSatisfaction: Float = 0, examined = 0
+        var minutes = 0.0
+        for position in 0..<n {
+            let r = row * k + Int(slate[row * n + position])
+            let item = Int(items[r])
+            for i in 0..<(t + 2) { uniforms[i] = state.response.nextUnitFloat() }
+            let outcome = response.sample(item: item, conditional: conditional + r * t, watchLocation: watchLocation[r],
+                                          durationSeconds: catalog.durationSeconds[item], position: position, uniforms: uniforms)
+            state.observables.impressions += 1
+            if collectImpressions {
+                result.impressionSamples.append(ImpressionSample(
+                    predictions: Array(UnsafeBufferPointer(start: predictions + r * t, count: t)),
+                    truth: Array(UnsafeBufferPointer(start: truth + r * t, count: t)),
+                    tasks: outcome.tasks))
+            }
+            guard outcome.examined else { continue }
+            examined += 1
+            state.fatigue += Float(dyn.fatiguePerImpression)
+            minutes += 1.5 / 60
+            guard outcome.tasks & 1 != 0 else {
+                itemSatisfaction += Float(dyn.satisfactionSkip)
+                continue
+            }
+            plays += 1
+            watchSeconds += Double(outcome.watchSeconds)
+            minutes += Double(outcome.watchSeconds) / 60
+            let q = catalog.quality[item], a = catalog.appeal[item]
+            var value = Float(dyn.satisfactionPerPlay) + Float(dyn.satisfactionWatchFraction) * (outcome.watchFraction - 0.5)
+                + Float(dyn.satisfactionQuality) * q
+            for task in 0..<t where outcome.tasks & (1 << UInt32(task)) != 0 {
+                state.observables.taskCounts[task] += 1
+                value += satisfactionPerTask[task]
+                requestReward += rewardPerTask[task]
+                if task == gmvTask { requestReward += config.reward.gmv * Double(catalog.price[item]) }
+            }
+            itemSatisfaction += value
+            state.fatigue += Float(dyn.fatiguePerPlay) + Float(dyn.fatigueClickbait) * max(a - q, 0)
+            boredom[l * categories + Int(catalog.category[item])] += 1
+            // Interest drift toward the consumed item, weighted by how much of it was watched.
+            let rate = Float(dyn.interestDriftRate) * outcome.watchFraction
+            if rate > 0 {
+                var norm: Float = 0
+                for j in 0..<d {
+                    let v = interest[l * d + j] + rate * (catalog.embeddings[item * d + j] - interest[l * d + j])
+                    interest[l * d + j] = v
+                    norm += v * v
+                }
+                let inv = 1 / norm.squareRoot()
+                for j in 0..<d { interest[l * d + j] *= inv }
+            }
+        }
+        for c in 0..<categories { boredom[l * categories + c] *= Float(dyn.boredomDecay) }
+        requestReward += config.reward.watchMinutes * watchSeconds / 60
+        let decay = Float(dyn.satisfactionDecay)
+        state.satisfaction = decay * state.satisfaction + (1 - decay) * (examined > 0 ? itemSatisfaction / Float(examined) : 0)
+        state.satisfactionSum += Double(state.satisfaction)
+        state.observables.requestIndex += 1
+        state.observables.minutes += minutes
+        state.observables.watchSeconds += watchSeconds
+        state.observables.lastPlays = plays
+        state.observables.lastImpressions = n
+        state.observables.lastWatchSeconds = watchSeconds
+        state.reward += requestReward
+
+        // Leave hazard after the request.
+        let leave = config.leave
+        let population = world.population
+        let hazard = Elementary.sigmoid(Float(leave.intercept) + population.leaveOffset[state.user]
+            + Float(leave.fatigue) * state.fatigue - Float(leave.satisfaction) * state.satisfaction
+            + Float(leave.depth) * Float(state.observables.requestIndex)
+            - Float(leave.engagement * Elementary.exp(-Double(state.observables.requestIndex - 1) / leave.hookRequests)) * Float(plays) / Float(n))
+        let leaves = state.response.nextUnitFloat() < hazard
+        let truncated = !leaves && state.observables.requestIndex >= config.episode.maxRequestsPerSession
+        if leaves || truncated {
+            endSession(&state, lane: l, truncated: truncated, result: &result)
+        }
+        lane[l] = state
+    }
+
+    /// Closes the session: return gap or churn, the session record, and the next session's start.
+    private func endSession(_ state: inout LaneState, lane l: Int, truncated: Bool, result: inout BlockResult) {
+        let config = world.config, ret = config.returnModel, population = world.population
+        let requests = state.observables.requestIndex
+        let meanSatisfaction = state.satisfactionSum / Double(max(requests, 1))
+        var rng = StreamPurpose.stream(StreamPurpose.returnGap, seed: seed, episode: state.episode, session: state.session)
+        let churnProbability = Elementary.sigmoid(ret.churnIntercept - ret.churnSatisfaction * meanSatisfaction)
+        let churned = rng.nextUniform() < churnProbability
+        let logExtra = Elementary.log(ret.medianExtraMinutes) - config.users.activitySpread * Double(population.activity[state.user])
+            - ret.satisfaction * (meanSatisfaction - ret.satisfactionReference) + ret.logSigma * rng.normal()
+        let gap = ret.minimumGapMinutes + Elementary.exp(logExtra)
+        let durationMinutes = state.observables.minutes
+        let nextStart = state.sessionStartMinutes + durationMinutes + gap
+        let end: SessionEnd = churned ? .churned : (nextStart >= config.episode.horizonDays * 1440 ? .horizon : .returned)
+        if !churned && config.reward.returnWeight != 0 {
+            state.reward += config.reward.returnWeight * Elementary.exp(-gap / 60 / config.reward.returnScaleHours)
+        }
+        result.sessions.append(SessionRecord(
+            episode: state.episode, user: state.user, sessionIndex: state.session,
+            startMinutes: state.sessionStartMinutes, durationMinutes: durationMinutes,
+            requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
+            watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: meanSatisfaction,
+            returnGapMinutes: churned ? nil : gap, end: end, truncated: truncated))
+
+        guard end == .returned else {
+            state.active = false
+            return
+        }
+        // The next session: history observables, boredom recovery, fresh in-session state and streams.
+        state.history.sessions += 1
+        state.history.lastGapHours = gap / 60
+        let impressions = Double(max(state.observables.impressions, 1))
+        let playRate = Double(state.observables.taskCounts[0]) / impressions
+        if state.history.sessions == 1 {
+            state.history.depthEWMA = Double(requests)
+            state.history.playRateEWMA = playRate
+        } else {
+            state.history.depthEWMA = 0.5 * state.history.depthEWMA + 0.5 * Double(requests)
+            state.history.playRateEWMA = 0.5 * state.history.playRateEWMA + 0.5 * playRate
+        }
+        let recovery = Float(Elementary.pow(0.5, gap / 60 / config.dynamics.boredomHalfLifeHours))
+        for c in 0..<categories { boredom[l * categories + c] *= recovery }
+        state.session += 1
+        state.sessionStartMinutes = nextStart
+        state.satisfaction = 0
+        state.fatigue = 0
+        state.satisfactionSum = 0
+        state.reward = 0
+        state.observables = SessionObservables(taskCount: t)
+        let e = state.episode, s = state.session
+        state.retrieval = StreamPurpose.stream(StreamPurpose.retrieval, seed: seed, episode: e, session: s)
+        state.rankerStream = StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: s)
+        state.policyStream = StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: s)
+        state.response = StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: s)
+    }
+}
+
+extension UnsafeMutablePointer where Pointee: Numeric {
+    /// A zero-filled allocation of `count` elements (freed by the owner's `deinit`).
+    static func allocate(zeroed count: Int) -> UnsafeMutablePointer<Pointee> {
+        let p = UnsafeMutablePointer<Pointee>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: 0, count: max(count, 1))
+        return p
+    }
+}

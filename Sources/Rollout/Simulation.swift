@@ -1,0 +1,108 @@
+import Dispatch
+import Numerics
+import Simulator
+import Synchronization
+
+/// Runs whole episodes (users' multi-day runs of sessions) until a number of sessions is complete.
+///
+/// Episodes are grouped into fixed blocks of `lanes` episodes; blocks are spread over `threads`
+/// workers, and the result keeps the first `sessions` sessions in (episode, session) order. Every
+/// session draws only from its own keyed streams, so the result is identical for any thread count.
+public struct Simulation: Sendable {
+    public let world: World
+    public let ranker: any Ranker
+    public let policy: any FusionPolicy
+    public let seed: UInt64
+
+    public init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64) {
+        self.world = world
+        self.ranker = ranker
+        self.policy = policy
+        self.seed = seed
+    }
+
+    /// Options of a run.
+    public struct Options: Sendable {
+        public var sessions: Int
+        public var threads: Int
+        /// Episodes advanced together in one batch (fixed, so results do not depend on `threads`).
+        public var lanes: Int
+        /// Keep every shown item's predictions, truth and labels (for ranker AUCs), up to this many.
+        public var impressionSampleLimit: Int
+        /// Called with the number of complete sessions so far (from worker threads).
+        public var progress: (@Sendable (Int) -> Void)?
+
+        public init(sessions: Int, threads: Int = 1, lanes: Int = 64, impressionSampleLimit: Int = 0,
+                    progress: (@Sendable (Int) -> Void)? = nil) {
+            self.sessions = sessions
+            self.threads = threads
+            self.lanes = lanes
+            self.impressionSampleLimit = impressionSampleLimit
+            self.progress = progress
+        }
+    }
+
+    /// The sessions of a run and, optionally, sampled impressions.
+    public struct Output: Sendable {
+        public var sessions: [SessionRecord]
+        public var impressionSamples: [ImpressionSample]
+        /// Requests simulated, including those of blocks computed past the requested count and discarded.
+        public var simulatedRequests: Int
+    }
+
+    private struct Shared {
+        var nextBlock = 0
+        var results: [Int: BlockResult] = [:]
+        var prefixBlocks = 0
+        var prefixSessions = 0
+        var done = false
+        var simulatedRequests = 0
+    }
+
+    public func run(_ options: Options) -> Output {
+        precondition(options.sessions > 0 && options.threads > 0 && options.lanes > 0, "Simulation: counts must be positive")
+        let shared = Mutex(Shared())
+        let workers = options.threads
+        let lanes = options.lanes, target = options.sessions
+        let collect = options.impressionSampleLimit > 0
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed,
+                                           lanes: lanes, collectImpressions: collect)
+            while true {
+                let block: Int? = shared.withLock { s in
+                    guard !s.done else { return nil }
+                    defer { s.nextBlock += 1 }
+                    return s.nextBlock
+                }
+                guard let block else { return }
+                let result = simulator.run(episodes: (block * lanes)..<((block + 1) * lanes))
+                let complete: Int? = shared.withLock { s in
+                    s.results[block] = result
+                    s.simulatedRequests += result.sessions.reduce(0) { $0 + $1.requests }
+                    let before = s.prefixSessions
+                    while !s.done, let next = s.results[s.prefixBlocks] {
+                        s.prefixSessions += next.sessions.count
+                        s.prefixBlocks += 1
+                        if s.prefixSessions >= target { s.done = true }
+                    }
+                    return s.prefixSessions > before ? min(s.prefixSessions, target) : nil
+                }
+                if let complete { options.progress?(complete) }
+            }
+        }
+        return shared.withLock { s in
+            var sessions: [SessionRecord] = []
+            var samples: [ImpressionSample] = []
+            for b in 0..<s.prefixBlocks {
+                guard let result = s.results[b] else { continue }
+                let take = min(result.sessions.count, target - sessions.count)
+                sessions += result.sessions.prefix(take)
+                if collect && samples.count < options.impressionSampleLimit {
+                    samples += result.impressionSamples.prefix(options.impressionSampleLimit - samples.count)
+                }
+                if sessions.count >= target { break }
+            }
+            return Output(sessions: sessions, impressionSamples: samples, simulatedRequests: s.simulatedRequests)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Numerics
+
+/// How an action was chosen, recorded with every logged step so that off-policy estimators can
+/// recompute propensities (DESIGN.md, "Exploration / behaviour policies").
+public enum ExplorationGroup: UInt8, Sendable, CaseIterable {
+    /// No exploration: the action is a function of the state.
+    case deterministic = 0
+    /// Truncated Gaussian around the behaviour mean.
+    case gaussian = 1
+    /// Uniform in a box around the behaviour mean (BatchRL-MTF's ±0.15).
+    case uniformBox = 2
+    /// Uniform in the whole action box.
+    case uniform = 3
+
+    public var name: String {
+        switch self {
+        case .deterministic: "deterministic"
+        case .gaussian: "gaussian"
+        case .uniformBox: "uniform-box"
+        case .uniform: "uniform"
+        }
+    }
+}
+
+/// The actions a policy chose for a batch of states, with the behaviour-policy fields OPE needs.
+public struct PolicyOutput: Sendable {
+    /// Raw fusion parameters, `batch × actionDimension`.
+    public var actions: Matrix
+    /// The behaviour mean (the action without exploration), raw units, `batch × actionDimension`.
+    public var means: Matrix
+    /// Log-density of each action under the behaviour policy, in raw action units
+    /// (0 for deterministic actions, whose "density" is a point mass).
+    public var logDensities: [Double]
+    /// Which exploration component produced each action.
+    public var groups: [ExplorationGroup]
+
+    public init(batch: Int, actionDimension: Int) {
+        actions = Matrix(rows: batch, columns: actionDimension)
+        means = Matrix(rows: batch, columns: actionDimension)
+        logDensities = [Double](repeating: 0, count: batch)
+        groups = [ExplorationGroup](repeating: .deterministic, count: batch)
+    }
+
+    /// Reshapes for a batch of `batch` states, keeping storage when possible.
+    public mutating func prepare(batch: Int, actionDimension: Int) {
+        actions.resize(rows: batch, columns: actionDimension)
+        means.resize(rows: batch, columns: actionDimension)
+        if logDensities.count != batch {
+            logDensities = [Double](repeating: 0, count: batch)
+            groups = [ExplorationGroup](repeating: .deterministic, count: batch)
+        }
+    }
+}
+
+/// A fusion policy: maps observed states to fusion parameters.
+///
+/// Stochastic policies draw from the per-row `streams` (one stream per session, keyed by
+/// (seed, user, session)), so a session's actions do not depend on which other sessions share its batch.
+public protocol FusionPolicy: Sendable {
+    /// The policy as a `--policy` spec (readable, and parseable back where possible).
+    var spec: String { get }
+    var actionSpace: ActionSpace { get }
+    /// Standard deviation (Gaussian) or half-width (box) of the exploration in normalised units; 0 if none.
+    var explorationScale: Float { get }
+    /// Chooses actions for `states` (`batch × stateDimension`), one stream per row.
+    func act(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into output: inout PolicyOutput)
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Parses `--policy` specs into policies.
+///
+/// - `baseline`: the environment's baseline weights, fixed
+/// - `fixed:w1,w2,…`: fixed raw weights (one per action dimension)
+/// - `random`: uniform in the action box
+/// - `gaussian:SIGMA` or `gaussian:SIGMA@w1,…`: truncated Gaussian exploration (σ in normalised units) around the weights (default: baseline)
+/// - `mixture`, `mixture:SIGMA,BOX` or `mixture:SIGMA,BOX@w1,…`: BatchRL-MTF's 50/50 uniform-box / Gaussian mixture
+/// - `ramp:FEATURE=LOW..HIGH@w1,…@w1,…`: weights moving linearly from the first to the second vector as the state feature goes from LOW to HIGH
+public enum PolicySpec {
+    public struct ParseError: Error, CustomStringConvertible, Equatable {
+        public let spec: String
+        public let message: String
+        public var description: String { "policy '\(spec)': \(message)" }
+    }
+
+    public static let forms = "baseline, fixed:w1,…, random, gaussian:SIGMA[@w1,…], mixture[:SIGMA,BOX][@w1,…], ramp:FEATURE=LOW..HIGH@w1,…@w1,…"
+
+    public static func parse(_ spec: String, world: World) throws(ParseError) -> any FusionPolicy {
+        let space = world.actionSpace
+        let (kind, rest) = split(spec, at: ":")
+        func fail(_ message: String) -> ParseError { ParseError(spec: spec, message: message) }
+        func vector(_ text: String) throws(ParseError) -> [Float] {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            var values = [Float]()
+            for part in parts {
+                guard let v = Float(part.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                    throw fail("expected a number, got '\(part)'")
+                }
+                values.append(v)
+            }
+            guard values.count == space.dimension else {
+                throw fail("expected \(space.dimension) weights (\(space.names.joined(separator: ","))), got \(values.count)")
+            }
+            for i in values.indices where !(values[i] >= space.low[i] && values[i] <= space.high[i]) {
+                throw fail("\(space.names[i]) = \(values[i]) is outside its bounds [\(space.low[i]), \(space.high[i])]")
+            }
+            return values
+        }
+        func positive(_ text: Substring.SubSequence, _ what: String) throws(ParseError) -> Float {
+            guard let v = Float(text), v > 0, v.isFinite else { throw fail("expected a positive \(what), got '\(text)'") }
+            return v
+        }
+        let defaults = world.config.policies
+        switch kind {
+        case "baseline":
+            return FixedPolicy(action: space.baseline, actionSpace: space)
+        case "fixed":
+            guard let rest else { throw fail("expected fixed:w1,w2,…") }
+            return FixedPolicy(action: try vector(rest), actionSpace: space)
+        case "random":
+            return UniformRandomPolicy(actionSpace: space)
+        case "gaussian":
+            guard let rest else { throw fail("expected gaussian:SIGMA or gaussian:SIGMA@w1,…") }
+            let (sigmaText, weights) = split(rest, at: "@")
+            let sigma = try positive(Substring(sigmaText), "sigma")
+            return GaussianPolicy(mean: try weights.map(vector) ?? space.baseline, sigma: sigma, actionSpace: space)
+        case "mixture":
+            var sigma = Float(defaults.explorationSigma), box = Float(defaults.boxHalfWidth), mean = space.baseline
+            if let rest {
+                let (params, weights) = split(rest, at: "@")
+                let parts = params.split(separator: ",")
+                guard parts.count == 2 else { throw fail("expected mixture:SIGMA,BOX[@w1,…]") }
+                sigma = try positive(parts[0], "sigma")
+                box = try positive(parts[1], "box half-width")
+                if let weights { mean = try vector(weights) }
+            }
+            return MixturePolicy(mean: mean, sigma: sigma, boxHalfWidth: box, actionSpace: space)
+        case "ramp":
+            guard let rest else { throw fail("expected ramp:FEATURE=LOW..HIGH@w1,…@w1,…") }
+            let parts = rest.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 3 else { throw fail("expected ramp:FEATURE=LOW..HIGH@w1,…@w1,…") }
+            let (feature, range) = split(String(parts[0]), at: "=")
+            guard let index = world.stateLayout.index(of: feature) else {
+                throw fail("unknown state feature '\(feature)'; features: \(world.stateLayout.names.joined(separator: ", "))")
+            }
+            let bounds = range?.components(separatedBy: "..") ?? []
+            guard bounds.count == 2, let low = Float(bounds[0]), let high = Float(bounds[1]), high > low else {
+                throw fail("expected FEATURE=LOW..HIGH with LOW < HIGH")
+            }
+            return RampPolicy(featureName: feature, featureIndex: index, low: low, high: high,
+                              from: try vector(String(parts[1])), to: try vector(String(parts[2])), actionSpace: space)
+        default:
+            throw fail("unknown policy kind '\(kind)'; expected one of: \(forms)")
+        }
+    }
+
+    static func split(_ text: String, at separator: Character) -> (String, String?) {
+        guard let i = text.firstIndex(of: separator) else { return (text, nil) }
+        return (String(text[..<i]), String(text[text.index(after: i)...]))
+    }
+}
