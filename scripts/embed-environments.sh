@@ -15,6 +15,7 @@ out=Sources/Simulator/Environment/EmbeddedEnvironments.swift
     name=$(basename "$f" .yaml)
     echo "        \"$name\": #\"\"\""
     cat "$f"
+    echo ""
     echo "\"\"\"#,"
   done
   echo "    ]"

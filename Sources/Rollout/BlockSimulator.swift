@@ -291,6 +291,7 @@ final class BlockSimulator {
             let q = catalog.quality[item], a = catalog.appeal[item]
             var value = Float(dyn.satisfactionPerPlay) + Float(dyn.satisfactionWatchFraction) * (outcome.watchFraction - 0.5)
                 + Float(dyn.satisfactionQuality) * q
+                + (Float(dyn.satisfactionAppeal) - Float(dyn.satisfactionAppealFatigue) * state.fatigue) * a
             for task in 0..<t where outcome.tasks & (1 << UInt32(task)) != 0 {
                 state.observables.taskCounts[task] += 1
                 value += satisfactionPerTask[task]
@@ -299,6 +300,7 @@ final class BlockSimulator {
             }
             itemSatisfaction += value
             state.fatigue += Float(dyn.fatiguePerPlay) + Float(dyn.fatigueClickbait) * max(a - q, 0)
+                + Float(dyn.fatiguePerWatchMinute) * outcome.watchSeconds / 60
             boredom[l * categories + Int(catalog.category[item])] += 1
             // Interest drift toward the consumed item, weighted by how much of it was watched.
             let rate = Float(dyn.interestDriftRate) * outcome.watchFraction
@@ -332,7 +334,8 @@ final class BlockSimulator {
         let hazard = Elementary.sigmoid(Float(leave.intercept) + population.leaveOffset[state.user]
             + Float(leave.fatigue) * state.fatigue - Float(leave.satisfaction) * state.satisfaction
             + Float(leave.depth) * Float(state.observables.requestIndex)
-            - Float(leave.engagement * Elementary.exp(-Double(state.observables.requestIndex - 1) / leave.hookRequests)) * Float(plays) / Float(n))
+            - Float(leave.engagement * Elementary.exp(-Double(state.observables.requestIndex - 1) / leave.hookRequests))
+                * (Float(plays) / Float(n) - Float(leave.engagementReference)))
         let leaves = state.response.nextUnitFloat() < hazard
         let truncated = !leaves && state.observables.requestIndex >= config.episode.maxRequestsPerSession
         if leaves || truncated {
@@ -346,11 +349,12 @@ final class BlockSimulator {
         let config = world.config, ret = config.returnModel, population = world.population
         let requests = state.observables.requestIndex
         let meanSatisfaction = state.satisfactionSum / Double(max(requests, 1))
+        let remembered = (1 - ret.endWeight) * meanSatisfaction + ret.endWeight * Double(state.satisfaction)
         var rng = StreamPurpose.stream(StreamPurpose.returnGap, seed: seed, episode: state.episode, session: state.session)
-        let churnProbability = Elementary.sigmoid(ret.churnIntercept - ret.churnSatisfaction * meanSatisfaction)
+        let churnProbability = Elementary.sigmoid(ret.churnIntercept - ret.churnSatisfaction * remembered)
         let churned = rng.nextUniform() < churnProbability
         let logExtra = Elementary.log(ret.medianExtraMinutes) - config.users.activitySpread * Double(population.activity[state.user])
-            - ret.satisfaction * (meanSatisfaction - ret.satisfactionReference) + ret.logSigma * rng.normal()
+            - ret.satisfaction * (remembered - ret.satisfactionReference) + ret.logSigma * rng.normal()
         let gap = ret.minimumGapMinutes + Elementary.exp(logExtra)
         let durationMinutes = state.observables.minutes
         let nextStart = state.sessionStartMinutes + durationMinutes + gap

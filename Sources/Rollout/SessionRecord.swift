@@ -33,6 +33,25 @@ public struct SessionRecord: Sendable, Equatable {
     public var end: SessionEnd
     /// Whether the session hit `maxRequestsPerSession` rather than a sampled leave.
     public var truncated: Bool
+
+    public init(episode: Int, user: Int, sessionIndex: Int, startMinutes: Double, durationMinutes: Double, requests: Int,
+                impressions: Int, taskCounts: [Int], watchSeconds: Double, reward: Double, meanSatisfaction: Double,
+                returnGapMinutes: Double?, end: SessionEnd, truncated: Bool) {
+        self.episode = episode
+        self.user = user
+        self.sessionIndex = sessionIndex
+        self.startMinutes = startMinutes
+        self.durationMinutes = durationMinutes
+        self.requests = requests
+        self.impressions = impressions
+        self.taskCounts = taskCounts
+        self.watchSeconds = watchSeconds
+        self.reward = reward
+        self.meanSatisfaction = meanSatisfaction
+        self.returnGapMinutes = returnGapMinutes
+        self.end = end
+        self.truncated = truncated
+    }
 }
 
 /// One shown item's ranker predictions and realised labels, kept to measure ranker AUCs.

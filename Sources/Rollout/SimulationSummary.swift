@@ -61,7 +61,7 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
         let depths = records.map { Double($0.requests) }
         var depthStats = RunningStatistics()
         for v in depths { depthStats.add(v) }
-        let q = quantiles(depths, [0.1, 0.5, 0.9])
+        let q = depths.isEmpty ? [.nan, .nan, .nan] : quantiles(depths, [0.1, 0.5, 0.9])
         requestsPerSession = Distribution(mean: depthStats.mean, standardDeviation: depthStats.standardDeviation,
                                           p10: q[0], p50: q[1], p90: q[2])
         impressionsPerSession = Double(impressions) / Double(max(sessions, 1))
@@ -92,7 +92,7 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
                                     lower: interval?.lower ?? .nan, upper: interval?.upper ?? .nan)
 
         let gaps = records.compactMap(\.returnGapMinutes)
-        let g = quantiles(gaps, [0.5, 0.9])
+        let g = gaps.isEmpty ? [.nan, .nan] : quantiles(gaps, [0.5, 0.9])
         returnGaps = ReturnGaps(
             returned: gaps.count,
             churnRate: Double(records.filter { $0.end == .churned }.count) / Double(max(sessions, 1)),

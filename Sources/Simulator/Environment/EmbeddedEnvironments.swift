@@ -63,6 +63,7 @@ reward:
 
 policies:
   baseline: {click: 1, cart: 0.5, purchase: 1, favorite: 0.2, hate: -0.5}
+
 """#,
         "short-video": #"""
 # Short-video feed modelled on Kuaishou's KuaiRand (Gao et al., CIKM 2022): the default environment.
@@ -95,38 +96,44 @@ retrieval: {candidates: 200, interestShare: 0.6, popularShare: 0.25, interestTem
 slate: {size: 6, examinationDecay: 0.97}
 
 tasks:
-  - {name: click, kind: engagement, intercept: 0.2, userSpread: 0.5, affinity: 2.0, appeal: 0.8, quality: 0.2, boredom: -0.5, fatigue: -0.3}
+  # The cascade: play (click) → long view (≥ 18 s, or 90% of a shorter video) → interactions; hate after a short play.
+  # Clicks follow affinity and the item's catchiness (appeal); watch time follows affinity and quality; interactions
+  # follow an item's likeability more than its quality, so the tasks point at different items and fusing matters.
+  - {name: click, kind: engagement, intercept: -5.545, userSpread: 1.0, affinity: 2.5, appeal: 2.5, quality: 0.0, boredom: -0.5, fatigue: -0.3}
   - {name: longView, kind: watch-threshold, given: click, thresholdSeconds: 18, completionFraction: 0.9}
-  - {name: like, given: longView, intercept: -3.6, userSpread: 1.2, affinity: 1.0, quality: 0.6}
-  - {name: follow, given: longView, intercept: -7.0, userSpread: 1.2, affinity: 1.0, quality: 0.6}
-  - {name: comment, given: longView, intercept: -5.5, userSpread: 1.5, affinity: 1.0, quality: 0.6}
-  - {name: share, given: longView, intercept: -6.8, userSpread: 1.2, affinity: 1.0, quality: 0.6}
-  - {name: hate, given: click, unless: longView, intercept: -6.0, userSpread: 1.0, affinity: -1.5, quality: -0.8, appeal: 0.5}
+  - {name: like, given: longView, intercept: -4.696, userSpread: 1.2, affinity: 0.5, quality: 0.2, likeability: 1.2}
+  - {name: follow, given: longView, intercept: -8.598, userSpread: 1.2, affinity: 0.5, quality: 0.2, likeability: 1.2}
+  - {name: comment, given: longView, intercept: -6.865, userSpread: 1.5, affinity: 0.5, quality: 0.2, likeability: 1.2}
+  - {name: share, given: longView, intercept: -8.326, userSpread: 1.2, affinity: 0.5, quality: 0.2, likeability: 1.2}
+  - {name: hate, given: click, unless: longView, intercept: -7.927, userSpread: 1.0, affinity: -1.5, quality: -0.8, appeal: 0.5}
 
-watch: {intercept: 0.3, scale: 0.8, userSpread: 0.3, affinity: 1.5, quality: 0.8, appeal: -0.6, durationLog: -0.4, boredom: -0.3}
+watch: {intercept: -0.09, scale: 0.6, userSpread: 0.4, affinity: 2.0, quality: 1.0, appeal: 0.0, durationLog: -0.4, boredom: -0.3}
 
 dynamics:
   satisfactionDecay: 0.7
   satisfactionPerPlay: 0.2
   satisfactionWatchFraction: 1.0
-  satisfactionQuality: 0.3
+  satisfactionQuality: 0.6        # low-quality plays (click-bait) disappoint
   satisfactionSkip: -0.05
   satisfactionTaskValues: {like: 0.5, follow: 0.5, comment: 0.3, share: 0.5, hate: -3}
   fatiguePerImpression: 0.02
-  fatiguePerPlay: 0.04
-  fatigueClickbait: 0.08
+  fatiguePerPlay: 0.03
+  fatigueClickbait: 0.0
   boredomDecay: 0.9
   boredomHalfLifeHours: 6
   interestDriftRate: 0.01
 
-leave: {intercept: -2.6, userSpread: 0.4, fatigue: 1.0, satisfaction: 1.5, depth: 0.01, engagement: 0.5}
+# The first requests must hook the user (the engagement term fades over ~2 requests); afterwards satisfaction and
+# fatigue decide. Together with the peak-end return below, this is what makes the best fusion state-dependent.
+leave: {intercept: -3.693, userSpread: 0.4, fatigue: 0.4, satisfaction: 2.5, depth: 0.01, engagement: 12.0, engagementReference: 0.7, hookRequests: 2}
 
 return:
   minimumGapMinutes: 30
-  medianExtraMinutes: 90
+  medianExtraMinutes: 69.51
   logSigma: 1.5
   satisfaction: 1.0
   satisfactionReference: 0.3
+  endWeight: 1.0                  # peak-end rule: the gap depends on how the session ended
   churnIntercept: -6
   churnSatisfaction: 2
 
@@ -134,7 +141,7 @@ episode: {horizonDays: 7, maxRequestsPerSession: 200}
 
 ranker:
   kind: oracle-noise
-  defaultNoise: 1.0
+  defaultNoise: 0.45              # gives click / long-view / like AUCs near KuaiRand-1K's response models
 
 fusion:
   form: weighted-sum
@@ -146,14 +153,15 @@ fusion:
     share: {low: 0, high: 50}
     hate: {low: -100, high: 0}
 
+# Immediate engagement: plays, watch minutes and interactions (a video view is worth two minutes of watching).
 reward:
   watchMinutes: 1
-  taskValues: {like: 1, follow: 2, comment: 1, share: 2, hate: -5}
+  taskValues: {click: 2, like: 1, follow: 2, comment: 1, share: 2, hate: -5}
   returnWeight: 0
   discount: 0.95
 
 policies:
-  baseline: {click: 0.5, longView: 0.5, like: 2, follow: 5, comment: 2, share: 5, hate: -20}
+  baseline: {click: 0.25, longView: 0.5, like: 0.5, follow: 1.25, comment: 0.5, share: 1.25, hate: -5}
   explorationSigma: 0.1
   boxHalfWidth: 0.15
 
@@ -173,6 +181,7 @@ calibration:
     - {metric: ranker-auc, task: click, value: 0.7521, tolerance: 0.10}
     - {metric: ranker-auc, task: longView, value: 0.7476, tolerance: 0.10}
     - {metric: ranker-auc, task: like, value: 0.8470, tolerance: 0.10}
+
 """#,
         "tiny": #"""
 # A small, fast world for tests and examples: 400 items, 100 users, 40 candidates, 4-item slates,
@@ -219,6 +228,7 @@ reward:
 
 policies:
   baseline: {click: 0.5, longView: 0.5, hate: -2}
+
 """#,
     ]
 }

@@ -181,6 +181,7 @@ extension TaskConfig: Decodable {
         case affinity
         case quality
         case appeal
+        case likeability
         case boredom
         case fatigue
         case thresholdSeconds
@@ -199,6 +200,7 @@ extension TaskConfig: Decodable {
         affinity = try c.value(.affinity, default: affinity)
         quality = try c.value(.quality, default: quality)
         appeal = try c.value(.appeal, default: appeal)
+        likeability = try c.value(.likeability, default: likeability)
         boredom = try c.value(.boredom, default: boredom)
         fatigue = try c.value(.fatigue, default: fatigue)
         thresholdSeconds = try c.value(.thresholdSeconds, default: thresholdSeconds)
@@ -239,10 +241,13 @@ extension DynamicsConfig: Decodable {
         case satisfactionPerPlay
         case satisfactionWatchFraction
         case satisfactionQuality
+        case satisfactionAppeal
+        case satisfactionAppealFatigue
         case satisfactionSkip
         case satisfactionTaskValues
         case fatiguePerImpression
         case fatiguePerPlay
+        case fatiguePerWatchMinute
         case fatigueClickbait
         case boredomDecay
         case boredomHalfLifeHours
@@ -257,10 +262,13 @@ extension DynamicsConfig: Decodable {
         satisfactionPerPlay = try c.value(.satisfactionPerPlay, default: satisfactionPerPlay)
         satisfactionWatchFraction = try c.value(.satisfactionWatchFraction, default: satisfactionWatchFraction)
         satisfactionQuality = try c.value(.satisfactionQuality, default: satisfactionQuality)
+        satisfactionAppeal = try c.value(.satisfactionAppeal, default: satisfactionAppeal)
+        satisfactionAppealFatigue = try c.value(.satisfactionAppealFatigue, default: satisfactionAppealFatigue)
         satisfactionSkip = try c.value(.satisfactionSkip, default: satisfactionSkip)
         satisfactionTaskValues = try c.value(.satisfactionTaskValues, default: satisfactionTaskValues)
         fatiguePerImpression = try c.value(.fatiguePerImpression, default: fatiguePerImpression)
         fatiguePerPlay = try c.value(.fatiguePerPlay, default: fatiguePerPlay)
+        fatiguePerWatchMinute = try c.value(.fatiguePerWatchMinute, default: fatiguePerWatchMinute)
         fatigueClickbait = try c.value(.fatigueClickbait, default: fatigueClickbait)
         boredomDecay = try c.value(.boredomDecay, default: boredomDecay)
         boredomHalfLifeHours = try c.value(.boredomHalfLifeHours, default: boredomHalfLifeHours)
@@ -276,6 +284,7 @@ extension LeaveConfig: Decodable {
         case satisfaction
         case depth
         case engagement
+        case engagementReference
         case hookRequests
     }
 
@@ -289,6 +298,7 @@ extension LeaveConfig: Decodable {
         satisfaction = try c.value(.satisfaction, default: satisfaction)
         depth = try c.value(.depth, default: depth)
         engagement = try c.value(.engagement, default: engagement)
+        engagementReference = try c.value(.engagementReference, default: engagementReference)
         hookRequests = try c.value(.hookRequests, default: hookRequests)
     }
 }
@@ -300,6 +310,7 @@ extension ReturnConfig: Decodable {
         case logSigma
         case satisfaction
         case satisfactionReference
+        case endWeight
         case churnIntercept
         case churnSatisfaction
     }
@@ -313,6 +324,7 @@ extension ReturnConfig: Decodable {
         logSigma = try c.value(.logSigma, default: logSigma)
         satisfaction = try c.value(.satisfaction, default: satisfaction)
         satisfactionReference = try c.value(.satisfactionReference, default: satisfactionReference)
+        endWeight = try c.value(.endWeight, default: endWeight)
         churnIntercept = try c.value(.churnIntercept, default: churnIntercept)
         churnSatisfaction = try c.value(.churnSatisfaction, default: churnSatisfaction)
     }
@@ -461,5 +473,18 @@ extension CalibrationTarget: Decodable {
                   tolerance: try c.decode(Double.self, forKey: .tolerance))
         task = try c.value(.task, default: task)
         source = try c.value(.source, default: source)
+    }
+}
+
+extension Bounds: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case low
+        case high
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(low: try c.decode(Double.self, forKey: .low), high: try c.decode(Double.self, forKey: .high))
     }
 }

@@ -63,6 +63,7 @@ extension EnvironmentConfig {
         v.nonNegative(returnModel.minimumGapMinutes, "return.minimumGapMinutes")
         v.positiveReal(returnModel.medianExtraMinutes, "return.medianExtraMinutes")
         v.nonNegative(returnModel.logSigma, "return.logSigma")
+        v.inRange(returnModel.endWeight, 0...1, "return.endWeight")
         v.positiveReal(episode.horizonDays, "episode.horizonDays")
         v.positive(episode.maxRequestsPerSession, "episode.maxRequestsPerSession")
 
@@ -77,6 +78,12 @@ extension EnvironmentConfig {
         for (task, beta) in fusion.beta.sorted(by: { $0.key < $1.key }) { v.positiveReal(beta, "fusion.beta.\(task)") }
         v.positiveReal(fusion.defaultBeta, "fusion.defaultBeta")
         v.bounds(fusion.biasBounds, "fusion.biasBounds")
+        if fusion.form == .powerProduct {
+            for (task, beta) in fusion.beta.sorted(by: { $0.key < $1.key })
+            where !(beta >= fusion.biasBounds.low && beta <= fusion.biasBounds.high) {
+                v.fail("fusion.beta.\(task)", "expected a baseline bias within biasBounds [\(fusion.biasBounds.low), \(fusion.biasBounds.high)], got \(beta)")
+            }
+        }
         if fusion.form == .powerProduct && !(fusion.biasBounds.low > 0) {
             v.fail("fusion.biasBounds.low", "expected a positive lower bound for the power-product form, got \(fusion.biasBounds.low)")
         }
@@ -150,6 +157,9 @@ extension EnvironmentConfig {
                 }
                 if let unless = task.unless {
                     if let sibling = seen[unless] {
+                        if tasks[sibling].unless != nil {
+                            v.fail("\(path).unless", "expected a task without an 'unless' of its own ('\(unless)' has one)")
+                        }
                         if tasks[sibling].given != given {
                             v.fail("\(path).unless", "expected a task with the same parent '\(given)', '\(unless)' has parent '\(tasks[sibling].given ?? "none")'")
                         }

@@ -136,13 +136,15 @@ public struct TaskConfig: Sendable, Equatable {
     public var given: String? = nil
     /// A sibling task with the same parent whose realisation excludes this one (hate ⇒ not a long view).
     public var unless: String? = nil
-    /// Conditional logit: intercept + userOffset + affinity·⟨u,e⟩ + quality·q + appeal·a + boredom·b (+ fatigue·F for the root).
+    /// Conditional logit: intercept + userOffset + affinity·⟨u,e⟩ + quality·q + appeal·a + likeability·l + boredom·b + fatigue·F.
     public var intercept = 0.0
     /// Standard deviation of the per-user logit offset (large = heavy-tailed per-user rates).
     public var userSpread = 0.0
     public var affinity = 0.0
     public var quality = 0.0
     public var appeal = 0.0
+    /// Coefficient of the item's latent likeability (interactions that do not follow watch time).
+    public var likeability = 0.0
     public var boredom = 0.0
     public var fatigue = 0.0
     /// Watch-threshold tasks: seconds of watch time that count (KuaiRand's long view).
@@ -211,17 +213,21 @@ public struct WatchConfig: Sendable, Equatable {
 public struct DynamicsConfig: Sendable, Equatable {
     /// Satisfaction S ← decay·S + (1 − decay)·(mean item satisfaction of the request).
     public var satisfactionDecay = 0.7
-    /// Item satisfaction of a play: perPlay + watchFraction·(f − 0.5) + quality·q + Σ task values.
+    /// Item satisfaction of a play: perPlay + watchFraction·(f − 0.5) + quality·q
+    /// + (appeal − appealFatigue·F)·a + Σ task values. Catchy items please fresh users and annoy tired ones.
     public var satisfactionPerPlay = 0.2
     public var satisfactionWatchFraction = 1.0
     public var satisfactionQuality = 0.3
+    public var satisfactionAppeal = 0.0
+    public var satisfactionAppealFatigue = 0.0
     /// Item satisfaction of an examined item that was not played.
     public var satisfactionSkip = -0.05
     /// Satisfaction value of each realised task (by name), e.g. like +0.5, hate −3.
     public var satisfactionTaskValues: [String: Double] = ["like": 0.5, "follow": 0.5, "comment": 0.3, "share": 0.5, "hate": -3]
-    /// Fatigue added per impression, per play, and per unit of click-bait (appeal − quality)⁺ of a play.
+    /// Fatigue added per impression, per play, per minute watched, and per unit of click-bait (appeal − quality)⁺ of a play.
     public var fatiguePerImpression = 0.02
     public var fatiguePerPlay = 0.04
+    public var fatiguePerWatchMinute = 0.0
     public var fatigueClickbait = 0.08
     /// Boredom of a category: +1 per play in it, × boredomDecay per request; between sessions it halves every boredomHalfLifeHours.
     public var boredomDecay = 0.9
@@ -232,7 +238,7 @@ public struct DynamicsConfig: Sendable, Equatable {
 }
 
 /// Leave hazard after the t-th request (t = 1, 2, …):
-/// h = σ(intercept + userOffset + fatigue·F − satisfaction·S + depth·t − engagement·(plays/N)·e^{−(t−1)/hookRequests}).
+/// h = σ(intercept + userOffset + fatigue·F − satisfaction·S + depth·t − engagement·(plays/N − engagementReference)·e^{−(t−1)/hookRequests}).
 ///
 /// The engagement ("hook") term fades over the first requests: at a session's start users leave unless
 /// something catches their eye; once immersed, satisfaction and fatigue drive the hazard.
@@ -243,6 +249,8 @@ public struct LeaveConfig: Sendable, Equatable {
     public var satisfaction = 1.5
     public var depth = 0.01
     public var engagement = 0.5
+    /// Play rate of a request at which the engagement term is zero.
+    public var engagementReference = 0.0
     /// Requests over which the engagement term fades by a factor e (∞ keeps it constant).
     public var hookRequests = Double.infinity
     public init() {}
@@ -250,12 +258,16 @@ public struct LeaveConfig: Sendable, Equatable {
 
 /// Return after a session: with probability σ(churnIntercept − churnSatisfaction·S̄) the user does not come
 /// back; otherwise the gap is minimumGapMinutes + exp(log(medianExtraMinutes) − activity − satisfaction·(S̄ − reference) + logSigma·ε).
+///
+/// S̄ = (1 − endWeight)·(mean in-session satisfaction) + endWeight·(satisfaction at the session's end): with
+/// endWeight > 0, users judge a session partly by how it ended (the peak-end rule; Kahneman et al., 1993).
 public struct ReturnConfig: Sendable, Equatable {
     public var minimumGapMinutes = 30.0
     public var medianExtraMinutes = 90.0
     public var logSigma = 1.5
     public var satisfaction = 1.0
     public var satisfactionReference = 0.3
+    public var endWeight = 0.0
     public var churnIntercept = -6.0
     public var churnSatisfaction = 2.0
     public init() {}
@@ -305,7 +317,7 @@ public struct FusionConfig: Sendable, Equatable {
 }
 
 /// A closed interval `[low, high]`.
-public struct Bounds: Sendable, Equatable, Decodable {
+public struct Bounds: Sendable, Equatable {
     public var low: Double
     public var high: Double
     public init(low: Double, high: Double) {

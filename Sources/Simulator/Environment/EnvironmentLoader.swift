@@ -76,6 +76,10 @@ public enum EnvironmentLoader {
 
     static func found(_ context: DecodingError.Context) -> String {
         let text = oneLine(context.debugDescription)
+        for (node, what) in [("Sequence", "a list"), ("Mapping", "a mapping"), ("Scalar", "a single value"), ("Node", "something else")]
+        where text.hasSuffix("found \(node) instead.") {
+            return ", found \(what)"
+        }
         return text.isEmpty ? "" : " (\(text))"
     }
 
@@ -100,9 +104,9 @@ public enum EnvironmentLoader {
         case is Bool.Type: return "true or false"
         default:
             let name = String(describing: type)
-            if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") { return "a mapping" }
-            return "a mapping (\(name))"
+            if name.hasPrefix("Array") || name.hasSuffix("Sequence") { return "a list" }
+            if name.hasSuffix("Scalar") { return "a single value" }
+            return "a mapping"
         }
     }
 

@@ -39,7 +39,7 @@ public struct ActionSpace: Sendable, Equatable {
                 names.append("b.\(task)")
                 low.append(Float(b.low))
                 high.append(Float(b.high))
-                baseline.append(Float(config.fusion.beta[task] ?? min(max(config.fusion.defaultBeta, b.low), b.high)))
+                baseline.append(Float(min(max(config.fusion.beta[task] ?? config.fusion.defaultBeta, b.low), b.high)))
             }
         }
         self.init(names: names, low: low, high: high, baseline: baseline)

@@ -19,7 +19,12 @@ public enum PolicySpec {
 
     public static func parse(_ spec: String, world: World) throws(ParseError) -> any FusionPolicy {
         let space = world.actionSpace
-        let (kind, rest) = split(spec, at: ":")
+        var (kind, rest) = split(spec, at: ":")
+        if kind.hasPrefix("mixture@") {
+            // `mixture@w1,…`: the default exploration around given weights.
+            let p = world.config.policies
+            (kind, rest) = ("mixture", "\(p.explorationSigma),\(p.boxHalfWidth)@" + kind.dropFirst("mixture@".count))
+        }
         func fail(_ message: String) -> ParseError { ParseError(spec: spec, message: message) }
         func vector(_ text: String) throws(ParseError) -> [Float] {
             let parts = text.split(separator: ",", omittingEmptySubsequences: false)

@@ -79,7 +79,7 @@ public struct OracleNoiseRanker: Ranker {
                     for task in 0..<t {
                         let p = min(max(batch.oracleProbabilities[row + task], 1e-7), 1 - 1e-7)
                         let odds = FastMath.exp(-sigma[task] * predictions[row + task])
-                        predictions[row + task] = p / (p + (1 - p) * odds)
+                        predictions[row + task] = min(max(p / (p + (1 - p) * odds), 1e-7), 1 - 1e-7)
                     }
                 }
             }

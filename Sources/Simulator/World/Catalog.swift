@@ -27,6 +27,8 @@ public struct Catalog: Sendable {
     public let quality: [Float]
     /// Latent click appeal a ~ N(0, 1): raises clicks, lowers watch fraction (click-bait when a ≫ q).
     public let appeal: [Float]
+    /// Latent likeability l ~ N(0, 1): raises interactions (like, comment, share) independently of watch time.
+    public let likeability: [Float]
     /// Latent log popularity (drives the popular retrieval pool).
     public let logPopularity: [Float]
     /// Items of each category, and alias tables over them weighted by popularity.
@@ -83,6 +85,7 @@ public struct Catalog: Sendable {
 
         var embeddings = [Float](repeating: 0, count: n * d)
         var quality = [Float](), appeal = [Float](), logPop = [Float](), observedPop = [Float](), price = [Float]()
+        var likeability = [Float]()
         quality.reserveCapacity(n)
         let rho = config.qualityAppealCorrelation
         for i in 0..<n {
@@ -95,6 +98,7 @@ public struct Catalog: Sendable {
             let a = rho * q + (1 - rho * rho).squareRoot() * rng.normal()
             quality.append(Float(q))
             appeal.append(Float(a))
+            likeability.append(Float(rng.normal()))
             let lp = config.popularity.logSigma * rng.normal() + config.popularity.quality * q + config.popularity.appeal * a
             logPop.append(Float(lp))
             observedPop.append(Float(lp + 0.5 * rng.normal()))
@@ -104,6 +108,7 @@ public struct Catalog: Sendable {
         self.embeddings = embeddings
         self.quality = quality
         self.appeal = appeal
+        self.likeability = likeability
         self.logPopularity = logPop
         self.observedLogPopularity = observedPop
         self.price = price

@@ -10,7 +10,8 @@ import Numerics
 /// - watch-threshold task (long view): realised iff f ≥ t_i with t_i = min(threshold / D_i, completion),
 ///   so c_k = P(f ≥ t_i) = σ((m − logit t_i) / s) in closed form
 /// - conditional task k with parent p(k) and optional exclusive sibling x(k):
-///   c_k = σ(β_k + o_{u,k} + …), realised iff parent realised, sibling not, and U_k < c_k.
+///   c_k = σ(β_k + o_{u,k} + β_aff⟨x_u,e_i⟩ + β_q q_i + β_a a_i + β_l l_i + β_b b + β_F F), realised iff the parent
+///   was realised, the sibling was not, and U_k < c_k (l_i: the item's likeability).
 /// The per-impression probability of an examined item is then exact:
 /// p₀ = c₀, p_k = p_{p(k)} · (1 − c_{x(k)}) · c_k — the "true probabilities" an oracle ranker sees and
 /// against which ranker AUCs are compared.
@@ -72,7 +73,8 @@ public struct ResponseModel: Sendable {
                     thresholdLogit[i * t + k] = Float(logitT)
                     itemLogit[i * t + k] = Float((m - logitT) * invScale)
                 } else {
-                    itemLogit[i * t + k] = Float(task.intercept + task.quality * q + task.appeal * a)
+                    itemLogit[i * t + k] = Float(task.intercept + task.quality * q + task.appeal * a
+                                                 + task.likeability * Double(catalog.likeability[i]))
                 }
             }
         }
