@@ -29,9 +29,9 @@ retrieval: {candidates: 200, interestShare: 0.55, popularShare: 0.3, interestTem
 slate: {size: 10, examinationDecay: 0.93}
 
 tasks:
-  - {name: click, kind: engagement, intercept: -2.0, userSpread: 0.5, affinity: 2.0, appeal: 0.9, quality: 0.2, boredom: -0.4, fatigue: -0.3}
-  - {name: cart, given: click, intercept: -2.2, userSpread: 0.8, affinity: 1.2, quality: 0.7, appeal: -0.3}
-  - {name: purchase, given: cart, intercept: -1.0, userSpread: 0.8, affinity: 0.8, quality: 0.8}
+  - {name: click, kind: engagement, intercept: -4.2, userSpread: 0.5, affinity: 2.0, appeal: 0.9, quality: 0.2, boredom: -0.4, fatigue: -0.3}
+  - {name: cart, given: click, intercept: -2.6, userSpread: 0.8, affinity: 1.2, quality: 0.7, appeal: -0.3}
+  - {name: purchase, given: cart, intercept: -2.3, userSpread: 0.8, affinity: 0.8, quality: 0.8}
   - {name: favorite, given: click, intercept: -3.5, userSpread: 1.0, affinity: 1.0, quality: 0.5}
   - {name: hate, given: click, unless: cart, intercept: -5.5, userSpread: 1.0, affinity: -1.5, quality: -0.8, appeal: 0.5}
 
@@ -40,7 +40,7 @@ watch: {intercept: 0.0, scale: 0.8, affinity: 1.0, quality: 0.6, appeal: -0.4, d
 dynamics:
   satisfactionTaskValues: {cart: 0.5, purchase: 1.0, favorite: 0.3, hate: -3}
 
-leave: {intercept: -2.4, satisfaction: 1.5, fatigue: 1.0}
+leave: {intercept: -2.8, satisfaction: 1.5, fatigue: 0.6}
 
 episode: {horizonDays: 7}
 

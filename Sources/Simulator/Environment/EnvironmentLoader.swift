@@ -76,7 +76,7 @@ public enum EnvironmentLoader {
 
     static func found(_ context: DecodingError.Context) -> String {
         let text = oneLine(context.debugDescription)
-        for (node, what) in [("Sequence", "a list"), ("Mapping", "a mapping"), ("Scalar", "a single value"), ("Node", "something else")]
+        for (node, what) in [("Sequence", "a list"), ("Mapping", "a mapping"), ("Node", "something else")]
         where text.hasSuffix("found \(node) instead.") {
             return ", found \(what)"
         }
