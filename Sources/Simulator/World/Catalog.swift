@@ -50,11 +50,15 @@ public struct Catalog: Sendable {
         let categoryCount: Int
         if let videos, !videos.isEmpty {
             n = videos.count
+            // Untagged videos share one extra category (key −1); missing durations are drawn from the configured law.
             var tagIndex: [Int: Int32] = [:], authorIndex: [Int: Int32] = [:]
+            let dur = config.durationSeconds
             for v in videos {
-                categories.append(tagIndex[v.tag] ?? { let i = Int32(tagIndex.count); tagIndex[v.tag] = i; return i }())
+                let tag = v.tag ?? -1
+                categories.append(tagIndex[tag] ?? { let i = Int32(tagIndex.count); tagIndex[tag] = i; return i }())
                 creators.append(authorIndex[v.authorID] ?? { let i = Int32(authorIndex.count); authorIndex[v.authorID] = i; return i }())
-                durations.append(Float(v.durationSeconds))
+                let sampled = { min(max(rng.logNormal(mu: Elementary.log(dur.median), sigma: dur.logSigma), dur.minimum), dur.maximum) }
+                durations.append(Float(v.durationSeconds ?? sampled()))
             }
             categoryCount = tagIndex.count
         } else {

@@ -6,9 +6,10 @@ public enum KuaiRandFeatures {
     /// One video of `video_features_basic_pure.csv`.
     public struct Video: Sendable, Equatable {
         public var authorID: Int
-        public var durationSeconds: Double
-        /// The first tag id (KuaiRand's tag list is comma-separated), used as the item's category.
-        public var tag: Int
+        /// Duration in seconds (nil when the file has none: 239 of 7,583 videos; the catalog then samples one).
+        public var durationSeconds: Double?
+        /// The first tag id (KuaiRand's tag list is comma-separated), used as the item's category; nil when untagged.
+        public var tag: Int?
     }
 
     /// One user of `user_features_pure.csv`.
@@ -18,15 +19,15 @@ public enum KuaiRandFeatures {
         public var registerDays: Double
     }
 
-    /// Reads the videos; rows without a duration or tag are skipped.
+    /// Reads every video; a missing duration or tag stays nil (rows without an author id are skipped).
     public static func videos(path: String) throws -> [Video] {
         let table = try CSVTable(path: path)
         let author = try table.column("author_id"), duration = try table.column("video_duration"), tag = try table.column("tag")
         return table.rows.compactMap { row in
-            guard let a = Int(row[author]), let d = Double(row[duration]), d > 0,
-                  let t = row[tag].split(separator: ",").first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-            else { return nil }
-            return Video(authorID: a, durationSeconds: d / 1000, tag: t)
+            guard let a = Int(row[author]) else { return nil }
+            let milliseconds = Double(row[duration]).flatMap { $0 > 0 ? $0 : nil }
+            let t = row[tag].split(separator: ",").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return Video(authorID: a, durationSeconds: milliseconds.map { $0 / 1000 }, tag: t)
         }
     }
 
