@@ -168,8 +168,16 @@ public struct Checkpoint: Equatable, Sendable {
         } catch {
             throw fail(.malformedHeader("cannot decode JSON header: \(error)"))
         }
-        let scalarCount = header.tensors.reduce(0) { $0 + $1.count }
-        guard header.tensors.allSatisfy({ $0.rows >= 0 && $0.columns >= 0 }), 4 * scalarCount == weightLength else {
+        // Sizes come from the file: add them up without trapping on overflow (a crafted header must throw, not crash).
+        var scalarCount = 0
+        var sizesValid = true
+        for d in header.tensors {
+            let (size, overflow) = d.rows.multipliedReportingOverflow(by: d.columns)
+            let (total, overflowTotal) = scalarCount.addingReportingOverflow(size)
+            if d.rows < 0 || d.columns < 0 || overflow || overflowTotal || total > weightLength / 4 { sizesValid = false; break }
+            scalarCount = total
+        }
+        guard sizesValid, 4 * scalarCount == weightLength else {
             throw fail(.malformedHeader("tensors \(header.tensors) need \(4 * scalarCount) weight bytes, file has \(weightLength)"))
         }
         var tensors = [Matrix]()

@@ -25,7 +25,7 @@ extension MLP {
     public init(checkpoint: Checkpoint, path: String) throws {
         let h = checkpoint.header
         let activations = h.activations.compactMap(Activation.init(rawValue:))
-        guard h.layerSizes.count >= 2, activations.count == h.activations.count,
+        guard h.layerSizes.count >= 2, h.layerSizes.allSatisfy({ $0 > 0 }), activations.count == h.activations.count,
               activations.count == h.layerSizes.count - 1, checkpoint.tensors.count == 2 * activations.count else {
             throw CheckpointError(path: path, kind: .architectureMismatch(
                 "kind \"\(h.kind)\" with layer sizes \(h.layerSizes) and activations \(h.activations) is not an MLP"))

@@ -135,7 +135,6 @@ enum OptimizerState {
             model.forEachParameter { p in state.append(Matrix(rows: p.value.rows, columns: p.value.columns)) }
             return
         }
-        #if MTFSIM_INTERNAL_CHECKS
         var i = 0
         model.forEachParameter { p in
             precondition(i < state.count && state[i].rows == p.value.rows && state[i].columns == p.value.columns,
@@ -143,6 +142,5 @@ enum OptimizerState {
             i += 1
         }
         precondition(i == state.count, "\(optimizer): model has \(i) tensors, optimiser state has \(state.count)")
-        #endif
     }
 }

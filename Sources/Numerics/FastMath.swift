@@ -2,14 +2,16 @@
 /// (no libm calls, no `floor`): used where a simulator evaluates thousands of logistic
 /// probabilities per request.
 public enum FastMath {
-    /// eˣ with relative error below 2·10⁻⁷ on [−87, 88] (inputs are clamped there).
+    /// eˣ with relative error below 2·10⁻⁷ on [−87, 88] (inputs are clamped there; NaN stays NaN).
     ///
     /// Cephes `expf` (Moshier 1989): x = n·ln 2 + r with |r| ≤ ½ln 2 (Cody–Waite split of ln 2),
     /// eʳ by its degree-5 minimax polynomial, 2ⁿ assembled in the exponent bits. n is rounded with the
     /// 1.5·2²³ trick instead of `floor`, which baseline x86-64 would call out of line.
     @inlinable @inline(__always)
     public static func exp(_ x: Float) -> Float {
-        let clamped = min(max(x, -87.3), 88.3)
+        // Comparisons that send NaN to a finite value, so the integer conversion below cannot trap.
+        let low: Float = x > -87.3 ? x : -87.3
+        let clamped: Float = low < 88.3 ? low : 88.3
         let shifter: Float = 12_582_912  // 1.5·2²³: adding it rounds to an integer in the low mantissa bits
         let n = (clamped * 1.442_695_04 + shifter) - shifter
         let r = (clamped - n * 0.693_359_375) + n * 2.121_944_4e-4
@@ -21,7 +23,7 @@ public enum FastMath {
         p = p * r + 5.000_000_12e-1
         let er = p * r * r + r + 1
         let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
-        return er * scale
+        return x.isNaN ? x : er * scale
     }
 
     /// The logistic function 1 / (1 + e^{−x}) through `exp`; absolute error below 10⁻⁷.

@@ -7,6 +7,11 @@ import Simulator
 /// results do not depend on how blocks are spread over threads.
 final class BlockSimulator {
     let world: World
+    // The world's parts, held once so the hot loops read class constants instead of copying structs.
+    let config: EnvironmentConfig
+    let catalog: Catalog
+    let population: UserPopulation
+    let response: ResponseModel
     let ranker: any Ranker
     let policy: any FusionPolicy
     let seed: UInt64
@@ -51,6 +56,10 @@ final class BlockSimulator {
         self.seed = seed
         self.collectImpressions = collectImpressions
         let config = world.config
+        self.config = config
+        catalog = world.catalog
+        population = world.population
+        response = world.response
         self.lanes = lanes
         k = config.retrieval.candidates
         t = config.tasks.count
@@ -109,7 +118,6 @@ final class BlockSimulator {
     /// Simulates episodes `episodes` (one lane each) to their ends.
     func run(episodes: Range<Int>) -> BlockResult {
         precondition(episodes.count <= lanes, "BlockSimulator: more episodes than lanes")
-        let population = world.population
         lane = episodes.map { e in
             let user = e % population.count
             return LaneState(
@@ -120,7 +128,7 @@ final class BlockSimulator {
                 response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0))
         }
         for (l, state) in lane.enumerated() {
-            for j in 0..<d { interest[l * d + j] = population.interests[state.user * d + j] }
+            for j in 0..<d { interest[l * d + j] = population.latentInterests[state.user * d + j] }
             for c in 0..<categories { boredom[l * categories + c] = 0 }
         }
         var result = BlockResult(sessions: [], impressionSamples: [])
@@ -147,7 +155,7 @@ final class BlockSimulator {
             streams[r] = lane[l].rankerStream
         }
         let batch = CandidateBatch(lanes: b, candidatesPerLane: k, taskCount: t, users: users, items: items,
-                                   catalog: world.catalog, population: world.population, oracleProbabilities: truth)
+                                   catalog: catalog, population: population, oracleProbabilities: truth)
         streams.withUnsafeMutableBufferPointer { s in
             ranker.predict(batch, streams: s.baseAddress!, into: predictions)
         }
@@ -155,7 +163,7 @@ final class BlockSimulator {
 
         // Observed states, then the policy's actions.
         states.resize(rows: b, columns: stateDimension)
-        let layout = world.stateLayout, population = world.population
+        let layout = world.stateLayout
         states.withUnsafeMutableBufferPointer { s in
             for (r, l) in active.enumerated() {
                 let user = lane[l].user
@@ -178,13 +186,13 @@ final class BlockSimulator {
                 world.fusion.score(predictions: predictions + r * k * t, count: k, action: act.baseAddress! + r * a, into: scores)
             }
             Fusion.topIndices(scores: scores, count: k, n: n, into: slate + r * n)
-            respond(lane: l, row: r, result: &result)
+            respond(&lane[l], lane: l, row: r, result: &result)
         }
     }
 
     /// Fills row block `row` of `items` with K distinct candidates: interest-matched, popular, random.
     private func retrieve(lane l: Int, row: Int) {
-        let catalog = world.catalog, config = world.config.retrieval
+        let config = self.config.retrieval
         let interestCount = Int((Double(k) * config.interestShare).rounded())
         let popularCount = min(k - interestCount, Int((Double(k) * config.popularShare).rounded()))
         // Category distribution: softmax of ⟨interest, centre_c⟩ / temperature (O(C·d), independent of the catalog size).
@@ -207,7 +215,7 @@ final class BlockSimulator {
             stamp.update(repeating: 0, count: catalog.count)
             stampCounter = 1
         }
-        let base = row * k
+        let base = row * k, currentStamp = stampCounter
         var rng = lane[l].retrieval
         for j in 0..<k {
             var item = 0
@@ -225,9 +233,9 @@ final class BlockSimulator {
                 } else {
                     item = rng.nextIndex(below: catalog.count)
                 }
-                if stamp[item] != stampCounter { break }
+                if stamp[item] != currentStamp { break }
             }
-            stamp[item] = stampCounter
+            stamp[item] = currentStamp
             items[base + j] = Int32(item)
         }
         lane[l].retrieval = rng
@@ -235,12 +243,11 @@ final class BlockSimulator {
 
     /// Conditionals, watch locations and true per-impression probabilities of the row's candidates.
     private func computeTruth(lane l: Int, row: Int) {
-        let catalog = world.catalog, population = world.population
         let user = lane[l].user
-        let sensitivity = population.boredomSensitivity[user]
+        let sensitivity = population.latentBoredomSensitivity[user]
         let x = interest + l * d, laneBoredom = boredom + l * categories
         let rowItems = items + row * k
-        catalog.embeddings.withUnsafeBufferPointer { emb in
+        catalog.latentEmbeddings.withUnsafeBufferPointer { emb in
             catalog.category.withUnsafeBufferPointer { category in
                 for j in 0..<k {
                     let item = Int(rowItems[j])
@@ -252,16 +259,15 @@ final class BlockSimulator {
                 }
             }
         }
-        world.response.conditionals(user: user, items: rowItems, affinity: affinity, boredom: candidateBoredom,
+        response.conditionals(user: user, items: rowItems, affinity: affinity, boredom: candidateBoredom,
                                     fatigue: lane[l].fatigue, count: k, conditional: conditional + row * k * t,
                                     watchLocation: watchLocation + row * k)
-        world.response.marginals(conditional + row * k * t, count: k, into: truth + row * k * t)
+        response.marginals(conditional + row * k * t, count: k, into: truth + row * k * t)
     }
 
     /// Samples the user's response to the lane's slate, updates the dynamics, and decides leave / return.
-    private func respond(lane l: Int, row: Int, result: inout BlockResult) {
-        let config = world.config, dyn = config.dynamics, catalog = world.catalog, response = world.response
-        var state = lane[l]
+    private func respond(_ state: inout LaneState, lane l: Int, row: Int, result: inout BlockResult) {
+        let dyn = config.dynamics
         var plays = 0, watchSeconds = 0.0, requestReward = 0.0, itemSatisfaction: Float = 0, examined = 0
         var minutes = 0.0
         for position in 0..<n {
@@ -280,7 +286,7 @@ final class BlockSimulator {
             guard outcome.examined else { continue }
             examined += 1
             state.fatigue += Float(dyn.fatiguePerImpression)
-            minutes += 1.5 / 60
+            minutes += dyn.browseSecondsPerImpression / 60
             guard outcome.tasks & 1 != 0 else {
                 itemSatisfaction += Float(dyn.satisfactionSkip)
                 continue
@@ -288,7 +294,7 @@ final class BlockSimulator {
             plays += 1
             watchSeconds += Double(outcome.watchSeconds)
             minutes += Double(outcome.watchSeconds) / 60
-            let q = catalog.quality[item], a = catalog.appeal[item]
+            let q = catalog.latentQuality[item], a = catalog.latentAppeal[item]
             var value = Float(dyn.satisfactionPerPlay) + Float(dyn.satisfactionWatchFraction) * (outcome.watchFraction - 0.5)
                 + Float(dyn.satisfactionQuality) * q
                 + (Float(dyn.satisfactionAppeal) - Float(dyn.satisfactionAppealFatigue) * state.fatigue) * a
@@ -307,7 +313,7 @@ final class BlockSimulator {
             if rate > 0 {
                 var norm: Float = 0
                 for j in 0..<d {
-                    let v = interest[l * d + j] + rate * (catalog.embeddings[item * d + j] - interest[l * d + j])
+                    let v = interest[l * d + j] + rate * (catalog.latentEmbeddings[item * d + j] - interest[l * d + j])
                     interest[l * d + j] = v
                     norm += v * v
                 }
@@ -330,8 +336,7 @@ final class BlockSimulator {
 
         // Leave hazard after the request.
         let leave = config.leave
-        let population = world.population
-        let hazard = Elementary.sigmoid(Float(leave.intercept) + population.leaveOffset[state.user]
+        let hazard = Elementary.sigmoid(Float(leave.intercept) + population.latentLeaveOffset[state.user]
             + Float(leave.fatigue) * state.fatigue - Float(leave.satisfaction) * state.satisfaction
             + Float(leave.depth) * Float(state.observables.requestIndex)
             - Float(leave.engagement * Elementary.exp(-Double(state.observables.requestIndex - 1) / leave.hookRequests))
@@ -341,19 +346,18 @@ final class BlockSimulator {
         if leaves || truncated {
             endSession(&state, lane: l, truncated: truncated, result: &result)
         }
-        lane[l] = state
     }
 
     /// Closes the session: return gap or churn, the session record, and the next session's start.
     private func endSession(_ state: inout LaneState, lane l: Int, truncated: Bool, result: inout BlockResult) {
-        let config = world.config, ret = config.returnModel, population = world.population
+        let ret = config.returnModel
         let requests = state.observables.requestIndex
         let meanSatisfaction = state.satisfactionSum / Double(max(requests, 1))
         let remembered = (1 - ret.endWeight) * meanSatisfaction + ret.endWeight * Double(state.satisfaction)
         var rng = StreamPurpose.stream(StreamPurpose.returnGap, seed: seed, episode: state.episode, session: state.session)
         let churnProbability = Elementary.sigmoid(ret.churnIntercept - ret.churnSatisfaction * remembered)
         let churned = rng.nextUniform() < churnProbability
-        let logExtra = Elementary.log(ret.medianExtraMinutes) - config.users.activitySpread * Double(population.activity[state.user])
+        let logExtra = Elementary.log(ret.medianExtraMinutes) - config.users.activitySpread * Double(population.latentActivity[state.user])
             - ret.satisfaction * (remembered - ret.satisfactionReference) + ret.logSigma * rng.normal()
         let gap = ret.minimumGapMinutes + Elementary.exp(logExtra)
         let durationMinutes = state.observables.minutes

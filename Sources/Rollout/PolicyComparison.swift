@@ -36,6 +36,7 @@ public struct PolicyComparison: Sendable {
         var records = [[SessionRecord]](repeating: [], count: specs.count)
         var specNames = specs
         var done = 0
+        var episodeOffset = [Int](repeating: 0, count: specs.count)
         for seed in seeds {
             let world = try World(config: config, seed: seed)
             let ranker = OracleNoiseRanker(config: config)
@@ -45,11 +46,14 @@ public struct PolicyComparison: Sendable {
                 let output = Simulation(world: world, ranker: ranker, policy: policy, seed: seed)
                     .run(.init(sessions: sessions, threads: threads))
                 perEpisode[p].append(completeEpisodeRewardPerDay(output.sessions, horizonDays: config.episode.horizonDays))
+                // Episodes of different seeds are different users: give them distinct cluster ids.
+                let offset = episodeOffset[p]
                 records[p] += output.sessions.map { r in
                     var r = r
-                    r.episode = r.episode + Int(seed % 1_000_000) * 10_000_000  // distinct clusters across seeds
+                    r.episode += offset
                     return r
                 }
+                episodeOffset[p] = offset + (output.sessions.map(\.episode).max() ?? 0) + 1
                 done += 1
                 progress?(done)
             }
@@ -57,14 +61,14 @@ public struct PolicyComparison: Sendable {
         var entries: [Entry] = []
         for p in specs.indices {
             let summary = SimulationSummary(sessions: records[p], config: config)
-            let values = perEpisode[p].flatMap { $0.values }
+            let values = perEpisode[p].flatMap { byEpisode in byEpisode.keys.sorted().map { byEpisode[$0]! } }
             var difference: SimulationSummary.Estimate? = nil
             var paired = 0
             if p > 0 {
                 var deltas: [Double] = []
                 for s in seeds.indices {
-                    for (episode, value) in perEpisode[p][s] {
-                        if let base = perEpisode[0][s][episode] { deltas.append(value - base) }
+                    for episode in perEpisode[p][s].keys.sorted() {
+                        if let base = perEpisode[0][s][episode] { deltas.append(perEpisode[p][s][episode]! - base) }
                     }
                 }
                 paired = deltas.count

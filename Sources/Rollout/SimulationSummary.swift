@@ -117,7 +117,8 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
         let e = Double(sums.count)
         guard e > 1 else { return Estimate(mean: mean, lower: .nan, upper: .nan) }
         let meanCount = n / e
-        let residual = sums.values.reduce(0.0) { acc, s in
+        let residual = sums.keys.sorted().reduce(0.0) { acc, cluster in
+            let s = sums[cluster]!
             let r = s.total - mean * s.count
             return acc + r * r
         }

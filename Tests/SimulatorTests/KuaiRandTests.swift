@@ -48,8 +48,8 @@ struct KuaiRandTests {
         #expect(world.population.activityDegree.map(Int.init) == real.map(\.activityDegree))
         // The latent activity is drawn consistently with the degree: more active degrees have higher activity.
         func meanActivity(_ degree: Int) -> Double {
-            let values = world.population.activity.indices.filter { world.population.activityDegree[$0] == degree }
-                .map { Double(world.population.activity[$0]) }
+            let values = world.population.latentActivity.indices.filter { world.population.activityDegree[$0] == degree }
+                .map { Double(world.population.latentActivity[$0]) }
             return values.reduce(0, +) / Double(max(values.count, 1))
         }
         #expect(meanActivity(0) > meanActivity(1) && meanActivity(1) > meanActivity(2))

@@ -8,7 +8,7 @@ func conditionals(_ world: World, user: Int, items: [Int], boredom: [Float]? = n
     -> (conditional: [Float], watchLocation: [Float]) {
     let d = world.catalog.dimension, t = world.response.taskCount
     let affinity: [Float] = items.map { item in
-        (0..<d).reduce(Float(0)) { $0 + world.population.interests[user * d + $1] * world.catalog.embeddings[item * d + $1] }
+        (0..<d).reduce(Float(0)) { $0 + world.population.latentInterests[user * d + $1] * world.catalog.latentEmbeddings[item * d + $1] }
     }
     let itemIDs = items.map(Int32.init)
     let b = boredom ?? [Float](repeating: 0, count: items.count)

@@ -252,6 +252,7 @@ extension DynamicsConfig: Decodable {
         case boredomDecay
         case boredomHalfLifeHours
         case interestDriftRate
+        case browseSecondsPerImpression
     }
 
     public init(from decoder: Decoder) throws {
@@ -273,6 +274,7 @@ extension DynamicsConfig: Decodable {
         boredomDecay = try c.value(.boredomDecay, default: boredomDecay)
         boredomHalfLifeHours = try c.value(.boredomHalfLifeHours, default: boredomHalfLifeHours)
         interestDriftRate = try c.value(.interestDriftRate, default: interestDriftRate)
+        browseSecondsPerImpression = try c.value(.browseSecondsPerImpression, default: browseSecondsPerImpression)
     }
 }
 

@@ -30,12 +30,18 @@ extension EnvironmentConfig {
         v.nonNegative(users.interestSpread, "users.interestSpread")
         v.nonNegative(users.activitySpread, "users.activitySpread")
         v.nonNegative(users.boredomSensitivitySpread, "users.boredomSensitivitySpread")
+        if users.activityDegreeShares.count > 16 {
+            v.fail("users.activityDegreeShares", "expected at most 16 activity degrees, got \(users.activityDegreeShares.count)")
+        }
         if users.activityDegreeShares.isEmpty || users.activityDegreeShares.contains(where: { !($0 >= 0) })
             || users.activityDegreeShares.reduce(0, +) <= 0 {
             v.fail("users.activityDegreeShares", "expected a non-empty list of non-negative shares with a positive sum")
         }
 
         v.positive(retrieval.candidates, "retrieval.candidates")
+        if kuairand?.videoFeatures == nil && retrieval.candidates > catalog.items {
+            v.fail("retrieval.candidates", "expected at most catalog.items (\(catalog.items)) distinct candidates, got \(retrieval.candidates)")
+        }
         v.inRange(retrieval.interestShare, 0...1, "retrieval.interestShare")
         v.inRange(retrieval.popularShare, 0...1, "retrieval.popularShare")
         if retrieval.interestShare + retrieval.popularShare > 1 + 1e-9 {
@@ -57,6 +63,7 @@ extension EnvironmentConfig {
         v.inRange(dynamics.boredomDecay, 0...1, "dynamics.boredomDecay")
         v.positiveReal(dynamics.boredomHalfLifeHours, "dynamics.boredomHalfLifeHours")
         v.inRange(dynamics.interestDriftRate, 0...1, "dynamics.interestDriftRate")
+        v.nonNegative(dynamics.browseSecondsPerImpression, "dynamics.browseSecondsPerImpression")
         v.taskKeys(dynamics.satisfactionTaskValues, taskSet, "dynamics.satisfactionTaskValues")
         v.nonNegative(leave.userSpread, "leave.userSpread")
         if !(leave.hookRequests > 0) { v.fail("leave.hookRequests", "expected a positive number of requests, got \(leave.hookRequests)") }
@@ -103,7 +110,9 @@ extension EnvironmentConfig {
             }
         }
         v.positiveReal(policies.explorationSigma, "policies.explorationSigma")
-        v.inRange(policies.boxHalfWidth, 0...1, "policies.boxHalfWidth")
+        if !(policies.boxHalfWidth > 0 && policies.boxHalfWidth <= 1) {
+            v.fail("policies.boxHalfWidth", "expected a number in (0, 1], got \(policies.boxHalfWidth)")
+        }
 
         if let calibration {
             for (i, t) in calibration.targets.enumerated() {
@@ -151,13 +160,16 @@ extension EnvironmentConfig {
                     continue
                 }
                 if task.kind == .watchThreshold {
+                    if task.unless != nil {
+                        v.fail("\(path).unless", "expected no 'unless' on a watch-threshold task (its realisation is fixed by the watch draw)")
+                    }
                     if parent != 0 { v.fail("\(path).given", "expected '\(root.name)': a watch threshold follows the engagement root") }
                     v.positiveReal(task.thresholdSeconds, "\(path).thresholdSeconds")
                     v.inRange(task.completionFraction, 0.01...0.999, "\(path).completionFraction")
                 }
                 if let unless = task.unless {
                     if let sibling = seen[unless] {
-                        if tasks[sibling].unless != nil {
+                        if tasks[sibling].unless != nil || (task.kind == .watchThreshold && tasks[sibling].kind == .watchThreshold) {
                             v.fail("\(path).unless", "expected a task without an 'unless' of its own ('\(unless)' has one)")
                         }
                         if tasks[sibling].given != given {

@@ -224,7 +224,8 @@ public struct DynamicsConfig: Sendable, Equatable {
     public var satisfactionSkip = -0.05
     /// Satisfaction value of each realised task (by name), e.g. like +0.5, hate −3.
     public var satisfactionTaskValues: [String: Double] = ["like": 0.5, "follow": 0.5, "comment": 0.3, "share": 0.5, "hate": -3]
-    /// Fatigue added per impression, per play, per minute watched, and per unit of click-bait (appeal − quality)⁺ of a play.
+    /// Fatigue added per examined impression, per play, per minute watched, and per unit of click-bait
+    /// (appeal − quality)⁺ of a play.
     public var fatiguePerImpression = 0.02
     public var fatiguePerPlay = 0.04
     public var fatiguePerWatchMinute = 0.0
@@ -234,6 +235,8 @@ public struct DynamicsConfig: Sendable, Equatable {
     public var boredomHalfLifeHours = 6.0
     /// Interest drift toward consumed items: u ← normalise(u + driftRate·f·(e − u)).
     public var interestDriftRate = 0.01
+    /// Seconds an examined item takes before it is played or skipped (adds to the session's duration).
+    public var browseSecondsPerImpression = 1.5
     public init() {}
 }
 

@@ -12,7 +12,7 @@ public struct Catalog: Sendable {
     /// Category centres, `categoryCount × dimension`, unit norm.
     public let categoryCentres: [Float]
     /// Latent topic embeddings, `count × dimension`, unit norm.
-    public let embeddings: [Float]
+    public let latentEmbeddings: [Float]
     /// Observed: category (tag) of each item.
     public let category: [Int32]
     /// Observed: creator (author) of each item.
@@ -24,13 +24,13 @@ public struct Catalog: Sendable {
     /// Observed: price (e-commerce).
     public let price: [Float]
     /// Latent quality q ~ N(0, 1): raises watch fraction and interactions.
-    public let quality: [Float]
+    public let latentQuality: [Float]
     /// Latent click appeal a ~ N(0, 1): raises clicks, lowers watch fraction (click-bait when a ≫ q).
-    public let appeal: [Float]
+    public let latentAppeal: [Float]
     /// Latent likeability l ~ N(0, 1): raises interactions (like, comment, share) independently of watch time.
-    public let likeability: [Float]
+    public let latentLikeability: [Float]
     /// Latent log popularity (drives the popular retrieval pool).
-    public let logPopularity: [Float]
+    public let latentLogPopularity: [Float]
     /// Items of each category, and alias tables over them weighted by popularity.
     public let categoryItems: [[Int32]]
     public let categoryPools: [AliasTable]
@@ -109,11 +109,11 @@ public struct Catalog: Sendable {
             let p = config.price
             price.append(Float(min(max(rng.logNormal(mu: Elementary.log(p.median), sigma: p.logSigma), p.minimum), p.maximum)))
         }
-        self.embeddings = embeddings
-        self.quality = quality
-        self.appeal = appeal
-        self.likeability = likeability
-        self.logPopularity = logPop
+        self.latentEmbeddings = embeddings
+        self.latentQuality = quality
+        self.latentAppeal = appeal
+        self.latentLikeability = likeability
+        self.latentLogPopularity = logPop
         self.observedLogPopularity = observedPop
         self.price = price
 

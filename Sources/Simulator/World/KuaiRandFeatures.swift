@@ -23,12 +23,14 @@ public enum KuaiRandFeatures {
     public static func videos(path: String) throws -> [Video] {
         let table = try CSVTable(path: path)
         let author = try table.column("author_id"), duration = try table.column("video_duration"), tag = try table.column("tag")
-        return table.rows.compactMap { row in
+        let videos: [Video] = table.rows.compactMap { row in
             guard let a = Int(row[author]) else { return nil }
             let milliseconds = Double(row[duration]).flatMap { $0 > 0 ? $0 : nil }
             let t = row[tag].split(separator: ",").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             return Video(authorID: a, durationSeconds: milliseconds.map { $0 / 1000 }, tag: t)
         }
+        guard !videos.isEmpty else { throw CSVTable.ReadError(path: path, message: "no video rows with an author_id") }
+        return videos
     }
 
     /// Reads the users; rows without an activity degree are skipped.
@@ -36,10 +38,11 @@ public enum KuaiRandFeatures {
         let table = try CSVTable(path: path)
         let degree = try table.column("user_active_degree"), register = try table.column("register_days")
         let degrees = ["full_active": 0, "high_active": 1, "middle_active": 2]
-        return table.rows.compactMap { row in
-            let days = Double(row[register]) ?? 0
-            return User(activityDegree: degrees[row[degree]] ?? 3, registerDays: max(days, 0))
+        let users = table.rows.map { row in
+            User(activityDegree: degrees[row[degree]] ?? 3, registerDays: max(Double(row[register]) ?? 0, 0))
         }
+        guard !users.isEmpty else { throw CSVTable.ReadError(path: path, message: "no user rows") }
+        return users
     }
 }
 
@@ -64,6 +67,9 @@ struct CSVTable {
         guard !records.isEmpty else { throw ReadError(path: path, message: "empty CSV file") }
         let header = records.removeFirst()
         self.header = header
+        if let bad = records.firstIndex(where: { $0.count != header.count && $0 != [""] }) {
+            throw ReadError(path: path, message: "line \(bad + 2) has \(records[bad].count) fields, the header has \(header.count)")
+        }
         rows = records.filter { $0.count == header.count }
     }
 

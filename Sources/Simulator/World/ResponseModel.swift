@@ -63,7 +63,7 @@ public struct ResponseModel: Sendable {
         var thresholdLogit = [Float](repeating: 0, count: catalog.count * t)
         var itemWatch = [Float](repeating: 0, count: catalog.count)
         for i in 0..<catalog.count {
-            let q = Double(catalog.quality[i]), a = Double(catalog.appeal[i]), duration = Double(catalog.durationSeconds[i])
+            let q = Double(catalog.latentQuality[i]), a = Double(catalog.latentAppeal[i]), duration = Double(catalog.durationSeconds[i])
             let m = w.intercept + w.quality * q + w.appeal * a + w.durationLog * Elementary.log(duration / 60)
             itemWatch[i] = Float(m)
             for (k, task) in tasks.enumerated() {
@@ -74,7 +74,7 @@ public struct ResponseModel: Sendable {
                     itemLogit[i * t + k] = Float((m - logitT) * invScale)
                 } else {
                     itemLogit[i * t + k] = Float(task.intercept + task.quality * q + task.appeal * a
-                                                 + task.likeability * Double(catalog.likeability[i]))
+                                                 + task.likeability * Double(catalog.latentLikeability[i]))
                 }
             }
         }
@@ -85,11 +85,11 @@ public struct ResponseModel: Sendable {
         var userLogit = [Float](repeating: 0, count: population.count * t)
         for u in 0..<population.count {
             for k in 0..<t {
-                userLogit[u * t + k] = threshold[k] ? population.watchOffset[u] * Float(invScale) : population.taskOffsets[u * t + k]
+                userLogit[u * t + k] = threshold[k] ? population.latentWatchOffset[u] * Float(invScale) : population.latentTaskOffsets[u * t + k]
             }
         }
         self.userLogit = userLogit
-        userWatchLocation = population.watchOffset
+        userWatchLocation = population.latentWatchOffset
     }
 
     /// Conditional probabilities of `count` candidates of one user.

@@ -7,21 +7,21 @@ public struct UserPopulation: Sendable {
     public let dimension: Int
     public let taskCount: Int
     /// Latent initial interests, `count × dimension`, unit norm.
-    public let interests: [Float]
+    public let latentInterests: [Float]
     /// Latent activity z ~ N(0, 1): more active users come back sooner (and leave a little later).
-    public let activity: [Float]
+    public let latentActivity: [Float]
     /// Observed activity degree: 0 = most active … `shares.count − 1` = least (KuaiRand's `user_active_degree`).
     public let activityDegree: [UInt8]
     /// Observed days since registration.
     public let registerDays: [Float]
     /// Latent per-user logit offsets, `count × taskCount` (heavy-tailed per-user rates).
-    public let taskOffsets: [Float]
+    public let latentTaskOffsets: [Float]
     /// Latent per-user offset of the watch-fraction mean.
-    public let watchOffset: [Float]
+    public let latentWatchOffset: [Float]
     /// Latent per-user offset of the leave hazard (impatience).
-    public let leaveOffset: [Float]
+    public let latentLeaveOffset: [Float]
     /// Latent multiplier of boredom from repetition (log-normal, median 1).
-    public let boredomSensitivity: [Float]
+    public let latentBoredomSensitivity: [Float]
     /// Number of observed activity degrees.
     public let degreeCount: Int
 
@@ -67,7 +67,8 @@ public struct UserPopulation: Sendable {
             if let kuairandUsers, !kuairandUsers.isEmpty {
                 let real = kuairandUsers[u % kuairandUsers.count]
                 let g = min(real.activityDegree, shares.count - 1)
-                z = rng.truncatedNormal(mean: 0, standardDeviation: 1, lower: max(cuts[g + 1], -8), upper: min(cuts[g], 8))
+                let lower = min(max(cuts[g + 1], -8), 8), upper = max(min(cuts[g], 8), -8)
+                z = lower < upper ? rng.truncatedNormal(mean: 0, standardDeviation: 1, lower: lower, upper: upper) : lower
                 degree.append(UInt8(g))
                 register.append(Float(real.registerDays))
             } else {
@@ -83,13 +84,13 @@ public struct UserPopulation: Sendable {
             leave.append(Float(-0.25 * z + config.leave.userSpread * rng.normal()))
             boredom.append(Float(rng.logNormal(mu: 0, sigma: config.users.boredomSensitivitySpread)))
         }
-        self.interests = interests
-        self.activity = activity
+        self.latentInterests = interests
+        self.latentActivity = activity
         self.activityDegree = degree
         self.registerDays = register
-        self.taskOffsets = offsets
-        self.watchOffset = watch
-        self.leaveOffset = leave
-        self.boredomSensitivity = boredom
+        self.latentTaskOffsets = offsets
+        self.latentWatchOffset = watch
+        self.latentLeaveOffset = leave
+        self.latentBoredomSensitivity = boredom
     }
 }

@@ -36,9 +36,7 @@ struct BenchNumericsCommand: ParsableCommand {
             random: benchRandom()
         )
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try JSONOutput.encode(report))
         } else {
             print(report.table)
         }
