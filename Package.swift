@@ -14,10 +14,12 @@ let package = Package(
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "Rollout", targets: ["Rollout"]),
+        .library(name: "EpisodeLog", targets: ["EpisodeLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries (entered only through these targets)
@@ -41,6 +43,11 @@ let package = Package(
             swiftSettings: internalChecks
         ),
         .target(name: "Rollout", dependencies: ["Numerics", "Simulator"], swiftSettings: internalChecks),
+        .target(
+            name: "EpisodeLog",
+            dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: internalChecks
+        ),
 
         // MARK: Command-line tool (thin: parses, calls the library, prints)
         .executableTarget(
@@ -56,6 +63,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "TestSupport"]),
+        .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
