@@ -36,6 +36,9 @@ public struct CalibrationTarget: Sendable, Equatable {
         self.source = source
     }
 
+    /// An empty rate target (decoding fills the required fields).
+    public init() { self.init(metric: .rate, value: 0, tolerance: 0) }
+
     /// A short label, e.g. `rate(click)`.
     public var label: String { task.map { "\(metric.rawValue)(\($0))" } ?? metric.rawValue }
 }

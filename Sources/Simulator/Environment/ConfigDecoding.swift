@@ -12,23 +12,47 @@ struct AnyCodingKey: CodingKey {
     }
 }
 
-extension Decoder {
-    /// Throws when the mapping holds a key that `Keys` does not declare (a typo must not be ignored).
-    func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
-        let container = try self.container(keyedBy: AnyCodingKey.self)
-        let known = Set(Keys.allCases.map(\.stringValue))
-        for key in container.allKeys where !known.contains(key.stringValue) {
-            let expected = Keys.allCases.map(\.stringValue).sorted().joined(separator: ", ")
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: codingPath + [key],
-                debugDescription: "unknown field; expected one of: \(expected)"))
+/// One field of a configuration section: its name in the file and how to decode it into the section.
+public struct ConfigField<Section>: Sendable {
+    let name: String
+    let decode: @Sendable (inout Section, KeyedDecodingContainer<AnyCodingKey>) throws -> Void
+
+    /// An optional field: when absent, the section keeps its default.
+    static func field<Value: Decodable>(_ name: String, _ keyPath: WritableKeyPath<Section, Value> & Sendable) -> ConfigField {
+        ConfigField(name: name) { section, container in
+            if let value = try container.decodeIfPresent(Value.self, forKey: AnyCodingKey(stringValue: name)) {
+                section[keyPath: keyPath] = value
+            }
+        }
+    }
+
+    /// A required field: absent is an error naming it.
+    static func required<Value: Decodable>(_ name: String, _ keyPath: WritableKeyPath<Section, Value> & Sendable) -> ConfigField {
+        ConfigField(name: name) { section, container in
+            section[keyPath: keyPath] = try container.decode(Value.self, forKey: AnyCodingKey(stringValue: name))
         }
     }
 }
 
-extension KeyedDecodingContainer {
-    /// The value at `key`, or `fallback` when the key is absent.
-    func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? fallback
+/// A configuration section decoded strictly from its list of fields.
+public protocol StrictConfig: Decodable {
+    /// The section with every field at its default.
+    init()
+    /// The fields the section accepts, in file order.
+    static var fields: [ConfigField<Self>] { get }
+}
+
+extension StrictConfig {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        let known = Set(Self.fields.map(\.name))
+        for key in container.allKeys where !known.contains(key.stringValue) {
+            let expected = Self.fields.map(\.name).sorted().joined(separator: ", ")
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [key],
+                debugDescription: "unknown field; expected one of: \(expected)"))
+        }
+        self.init()
+        for field in Self.fields { try field.decode(&self, container) }
     }
 }

@@ -75,6 +75,9 @@ public struct LogNormalConfig: Sendable, Equatable {
         self.minimum = minimum
         self.maximum = maximum
     }
+
+    /// The standard log-normal on [1, 2] (decoding fills the required fields).
+    public init() { self.init(median: 1, logSigma: 1, minimum: 1, maximum: 2) }
 }
 
 public struct PopularityConfig: Sendable, Equatable {
@@ -156,6 +159,9 @@ public struct TaskConfig: Sendable, Equatable {
         self.name = name
         self.kind = kind
     }
+
+    /// An unnamed conditional task (decoding fills the required name).
+    public init() { self.init(name: "") }
 
     /// The seven KuaiRand behaviours.
     public static let shortVideoDefaults: [TaskConfig] = {
@@ -327,6 +333,9 @@ public struct Bounds: Sendable, Equatable {
         self.low = low
         self.high = high
     }
+
+    /// [0, 1] (decoding fills the required fields).
+    public init() { self.init(low: 0, high: 1) }
 }
 
 /// Reward per request: watchMinutes·Σ watch minutes + Σ_k taskValues[k]·count_k, plus at a session's end

@@ -16,10 +16,7 @@ public struct FixedPolicy: FusionPolicy {
     public func act(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into output: inout PolicyOutput) {
         output.prepare(batch: states.rows, actionDimension: actionSpace.dimension)
         for r in 0..<states.rows {
-            output.actions.setRow(r, to: action)
-            output.means.setRow(r, to: action)
-            output.logDensities[r] = 0
-            output.groups[r] = .deterministic
+            output.record(row: r, action: action, mean: action, logDensity: 0, group: .deterministic)
         }
     }
 }
@@ -37,13 +34,10 @@ public struct UniformRandomPolicy: FusionPolicy {
         output.prepare(batch: states.rows, actionDimension: a)
         let logDensity = -actionSpace.logJacobian - Double(a) * Elementary.log(2.0)
         let centre = actionSpace.denormalize([Float](repeating: 0, count: a))
+        var action = centre
         for r in 0..<states.rows {
-            for i in 0..<a {
-                output.actions[r, i] = actionSpace.denormalize(Float(2 * streams[r].nextUniform() - 1), dimension: i)
-                output.means[r, i] = centre[i]
-            }
-            output.logDensities[r] = logDensity
-            output.groups[r] = .uniform
+            for i in 0..<a { action[i] = actionSpace.denormalize(Float(2 * streams[r].nextUniform() - 1), dimension: i) }
+            output.record(row: r, action: action, mean: centre, logDensity: logDensity, group: .uniform)
         }
     }
 }
@@ -119,12 +113,8 @@ public struct GaussianPolicy: FusionPolicy {
                                                   stream: &streams[r], into: xp.baseAddress!)
                 }
             }
-            for i in 0..<a {
-                output.actions[r, i] = actionSpace.denormalize(x[i], dimension: i)
-                output.means[r, i] = mean[i]
-            }
-            output.logDensities[r] = logDensity - actionSpace.logJacobian
-            output.groups[r] = .gaussian
+            for i in 0..<a { x[i] = actionSpace.denormalize(x[i], dimension: i) }
+            output.record(row: r, action: x, mean: mean, logDensity: logDensity - actionSpace.logJacobian, group: .gaussian)
         }
     }
 }
@@ -174,12 +164,9 @@ public struct MixturePolicy: FusionPolicy {
                     return logAddExp(box, gauss) - Elementary.log(2.0)
                 }
             }
-            for i in 0..<a {
-                output.actions[r, i] = actionSpace.denormalize(x[i], dimension: i)
-                output.means[r, i] = mean[i]
-            }
-            output.logDensities[r] = logDensity - actionSpace.logJacobian
-            output.groups[r] = useBox ? .uniformBox : .gaussian
+            for i in 0..<a { x[i] = actionSpace.denormalize(x[i], dimension: i) }
+            output.record(row: r, action: x, mean: mean, logDensity: logDensity - actionSpace.logJacobian,
+                          group: useBox ? .uniformBox : .gaussian)
         }
     }
 }
@@ -222,15 +209,11 @@ public struct RampPolicy: FusionPolicy {
     public func act(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into output: inout PolicyOutput) {
         let a = actionSpace.dimension
         output.prepare(batch: states.rows, actionDimension: a)
+        var action = from
         for r in 0..<states.rows {
             let t = min(max((states[r, featureIndex] - low) / (high - low), 0), 1)
-            for i in 0..<a {
-                let v = from[i] + t * (to[i] - from[i])
-                output.actions[r, i] = v
-                output.means[r, i] = v
-            }
-            output.logDensities[r] = 0
-            output.groups[r] = .deterministic
+            for i in 0..<a { action[i] = from[i] + t * (to[i] - from[i]) }
+            output.record(row: r, action: action, mean: action, logDensity: 0, group: .deterministic)
         }
     }
 }

@@ -41,6 +41,15 @@ public struct PolicyOutput: Sendable {
         groups = [ExplorationGroup](repeating: .deterministic, count: batch)
     }
 
+    /// Writes row `row`: the action and behaviour mean (raw units), the log-density and the exploration group.
+    @inlinable
+    public mutating func record(row: Int, action: [Float], mean: [Float], logDensity: Double, group: ExplorationGroup) {
+        actions.setRow(row, to: action)
+        means.setRow(row, to: mean)
+        logDensities[row] = logDensity
+        groups[row] = group
+    }
+
     /// Reshapes for a batch of `batch` states, keeping storage when possible.
     public mutating func prepare(batch: Int, actionDimension: Int) {
         actions.resize(rows: batch, columns: actionDimension)
