@@ -1,9 +1,10 @@
 # Entry points for a fresh machine: each target installs the system packages it needs first.
-#   make run   — build in release and run `mtfsim simulate` on the default (embedded) short-video environment
+#   make run   — build in release and run `mtfsim simulate` on the default (embedded) short-video environment,
+#                writing its episode log to logs/<env>-seed1-<time>.sqlite
 #   make test  — run the whole test suite
 #   make bench — build in release and run every benchmark
 
-SYSTEM_PACKAGES := libopenblas-dev
+SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 
 .PHONY: deps run test bench

@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["Numerics", .product(name: "Yams", package: "Yams")],
             swiftSettings: internalChecks
         ),
-        .target(name: "Rollout", dependencies: ["Numerics", "Simulator"], swiftSettings: internalChecks),
+        .target(name: "Rollout", dependencies: ["Numerics", "Simulator", "EpisodeLog"], swiftSettings: internalChecks),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],

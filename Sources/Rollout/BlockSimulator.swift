@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 import Simulator
 
@@ -16,6 +17,9 @@ final class BlockSimulator {
     let policy: any FusionPolicy
     let seed: UInt64
     let collectImpressions: Bool
+    /// Whether sessions are traced for the episode log, and whether traces include the candidate sets.
+    let trace: Bool
+    let logCandidates: Bool
 
     // Sizes.
     let lanes: Int, k: Int, t: Int, n: Int, d: Int, categories: Int, stateDimension: Int
@@ -49,12 +53,15 @@ final class BlockSimulator {
     let satisfactionPerTask: [Float]
     let gmvTask: Int
 
-    init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool) {
+    init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool,
+         trace: Bool = false, logCandidates: Bool = false) {
         self.world = world
         self.ranker = ranker
         self.policy = policy
         self.seed = seed
         self.collectImpressions = collectImpressions
+        self.trace = trace
+        self.logCandidates = logCandidates
         let config = world.config
         self.config = config
         catalog = world.catalog
@@ -113,6 +120,8 @@ final class BlockSimulator {
         var rankerStream: RandomStream
         var policyStream: RandomStream
         var response: RandomStream
+        /// The session's steps so far, when tracing.
+        var steps: [LoggedStep] = []
     }
 
     /// Simulates episodes `episodes` (one lane each) to their ends.
@@ -131,7 +140,7 @@ final class BlockSimulator {
             for j in 0..<d { interest[l * d + j] = population.latentInterests[state.user * d + j] }
             for c in 0..<categories { boredom[l * categories + c] = 0 }
         }
-        var result = BlockResult(sessions: [], impressionSamples: [])
+        var result = BlockResult(sessions: [], impressionSamples: [], loggedSessions: [])
         var active = Array(lane.indices)
         var streams = [RandomStream](repeating: RandomStream(seed: 0), count: lanes)
         while !active.isEmpty {
@@ -139,6 +148,7 @@ final class BlockSimulator {
             active.removeAll { !lane[$0].active }
         }
         result.sessions.sort { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
+        result.loggedSessions.sort { $0.key < $1.key }
         return result
     }
 
@@ -266,10 +276,27 @@ final class BlockSimulator {
     }
 
     /// Samples the user's response to the lane's slate, updates the dynamics, and decides leave / return.
+    /// The trace of the request just served to row `row`: its state, the policy's behaviour fields, reward and impressions.
+    private func loggedStep(row: Int, requestIndex: Int, reward: Double, components: [Float],
+                            impressions: [LoggedImpression]) -> LoggedStep {
+        let candidates = logCandidates
+            ? LoggedCandidates(items: Array(UnsafeBufferPointer(start: items + row * k, count: k)),
+                               predictions: Array(UnsafeBufferPointer(start: predictions + row * k * t, count: k * t)))
+            : nil
+        return LoggedStep(
+            requestIndex: requestIndex, state: Array(states.row(row)),
+            action: Array(policyOutput.actions.row(row)), behaviourMean: Array(policyOutput.means.row(row)),
+            explorationScale: policy.explorationScale, explorationGroup: policyOutput.groups[row].rawValue,
+            logDensity: policyOutput.logDensities[row], policyVersion: 0, reward: reward, rewardComponents: components,
+            sessionEnd: false, terminal: false, truncated: false, impressions: impressions, candidates: candidates)
+    }
+
     private func respond(_ state: inout LaneState, lane l: Int, row: Int, result: inout BlockResult) {
         let dyn = config.dynamics
         var plays = 0, watchSeconds = 0.0, requestReward = 0.0, itemSatisfaction: Float = 0, examined = 0
-        var minutes = 0.0
+        var minutes = 0.0, gmv = 0.0
+        var loggedImpressions: [LoggedImpression] = []
+        var requestTaskCounts = trace ? [Float](repeating: 0, count: t) : []
         for position in 0..<n {
             let r = row * k + Int(slate[row * n + position])
             let item = Int(items[r])
@@ -277,6 +304,11 @@ final class BlockSimulator {
             let outcome = response.sample(item: item, conditional: conditional + r * t, watchLocation: watchLocation[r],
                                           durationSeconds: catalog.durationSeconds[item], position: position, uniforms: uniforms)
             state.observables.impressions += 1
+            if trace {
+                loggedImpressions.append(LoggedImpression(
+                    position: position, item: Int32(item), predictions: Array(UnsafeBufferPointer(start: predictions + r * t, count: t)),
+                    tasks: outcome.tasks, examined: outcome.examined, watchSeconds: outcome.watchSeconds))
+            }
             if collectImpressions {
                 result.impressionSamples.append(ImpressionSample(
                     predictions: Array(UnsafeBufferPointer(start: predictions + r * t, count: t)),
@@ -300,9 +332,13 @@ final class BlockSimulator {
                 + (Float(dyn.satisfactionAppeal) - Float(dyn.satisfactionAppealFatigue) * state.fatigue) * a
             for task in 0..<t where outcome.tasks & (1 << UInt32(task)) != 0 {
                 state.observables.taskCounts[task] += 1
+                if trace { requestTaskCounts[task] += 1 }
                 value += satisfactionPerTask[task]
                 requestReward += rewardPerTask[task]
-                if task == gmvTask { requestReward += config.reward.gmv * Double(catalog.price[item]) }
+                if task == gmvTask {
+                    gmv += Double(catalog.price[item])
+                    requestReward += config.reward.gmv * Double(catalog.price[item])
+                }
             }
             itemSatisfaction += value
             state.fatigue += Float(dyn.fatiguePerPlay) + Float(dyn.fatigueClickbait) * max(a - q, 0)
@@ -333,6 +369,11 @@ final class BlockSimulator {
         state.observables.lastImpressions = n
         state.observables.lastWatchSeconds = watchSeconds
         state.reward += requestReward
+        if trace {
+            state.steps.append(loggedStep(row: row, requestIndex: state.observables.requestIndex - 1, reward: requestReward,
+                                          components: [Float(watchSeconds / 60)] + requestTaskCounts + [Float(gmv), 0],
+                                          impressions: loggedImpressions))
+        }
 
         // Leave hazard after the request.
         let leave = config.leave
@@ -363,8 +404,17 @@ final class BlockSimulator {
         let durationMinutes = state.observables.minutes
         let nextStart = state.sessionStartMinutes + durationMinutes + gap
         let end: SessionEnd = churned ? .churned : (nextStart >= config.episode.horizonDays * 1440 ? .horizon : .returned)
-        if !churned && config.reward.returnWeight != 0 {
-            state.reward += config.reward.returnWeight * Elementary.exp(-gap / 60 / config.reward.returnScaleHours)
+        let returnBonus = churned ? 0 : Elementary.exp(-gap / 60 / config.reward.returnScaleHours)
+        if config.reward.returnWeight != 0 {
+            state.reward += config.reward.returnWeight * returnBonus
+        }
+        if trace, !state.steps.isEmpty {
+            let last = state.steps.count - 1
+            state.steps[last].reward += config.reward.returnWeight * returnBonus
+            state.steps[last].rewardComponents[state.steps[last].rewardComponents.count - 1] = Float(returnBonus)
+            state.steps[last].sessionEnd = true
+            state.steps[last].terminal = end == .churned
+            state.steps[last].truncated = end == .horizon || truncated
         }
         result.sessions.append(SessionRecord(
             episode: state.episode, user: state.user, sessionIndex: state.session,
@@ -372,6 +422,15 @@ final class BlockSimulator {
             requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
             watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: meanSatisfaction,
             returnGapMinutes: churned ? nil : gap, end: end, truncated: truncated))
+        if trace {
+            let r = result.sessions[result.sessions.count - 1]
+            result.loggedSessions.append(LoggedSession(
+                episode: r.episode, user: r.user, sessionIndex: r.sessionIndex, startMinutes: r.startMinutes,
+                durationMinutes: r.durationMinutes, requests: r.requests, impressions: r.impressions, taskCounts: r.taskCounts,
+                watchSeconds: r.watchSeconds, reward: r.reward, meanSatisfaction: r.meanSatisfaction,
+                returnGapMinutes: r.returnGapMinutes, end: r.end.rawValue, truncated: r.truncated, steps: state.steps))
+            state.steps = []
+        }
 
         guard end == .returned else {
             state.active = false

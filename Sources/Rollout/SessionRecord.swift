@@ -1,3 +1,5 @@
+import EpisodeLog
+
 /// Why a user's session was the last one of the episode, or that the user came back.
 public enum SessionEnd: UInt8, Sendable, Equatable {
     /// The user came back within the episode's horizon.
@@ -65,4 +67,6 @@ public struct ImpressionSample: Sendable {
 public struct BlockResult: Sendable {
     public var sessions: [SessionRecord]
     public var impressionSamples: [ImpressionSample]
+    /// Full traces of the sessions (same order as `sessions`) when the run is logged.
+    public var loggedSessions: [LoggedSession]
 }

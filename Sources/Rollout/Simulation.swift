@@ -1,4 +1,5 @@
 import Dispatch
+import EpisodeLog
 import Numerics
 import Simulator
 import Synchronization
@@ -31,14 +32,22 @@ public struct Simulation: Sendable {
         public var impressionSampleLimit: Int
         /// Called with the number of complete sessions so far (from worker threads).
         public var progress: (@Sendable (Int) -> Void)?
+        /// Receives the full traces of the kept sessions, block by block in (episode, session) order, for the
+        /// episode log. Called under the run's lock, so it should only hand the batch off (e.g. to a writer queue).
+        public var sessionSink: (@Sendable ([LoggedSession]) -> Void)?
+        /// Whether traces include every request's full candidate set and predictions.
+        public var logCandidates: Bool
 
         public init(sessions: Int, threads: Int = 1, lanes: Int = 64, impressionSampleLimit: Int = 0,
-                    progress: (@Sendable (Int) -> Void)? = nil) {
+                    progress: (@Sendable (Int) -> Void)? = nil, sessionSink: (@Sendable ([LoggedSession]) -> Void)? = nil,
+                    logCandidates: Bool = false) {
             self.sessions = sessions
             self.threads = threads
             self.lanes = lanes
             self.impressionSampleLimit = impressionSampleLimit
             self.progress = progress
+            self.sessionSink = sessionSink
+            self.logCandidates = logCandidates
         }
     }
 
@@ -66,8 +75,9 @@ public struct Simulation: Sendable {
         let lanes = options.lanes, target = options.sessions
         let collect = options.impressionSampleLimit > 0
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed,
-                                           lanes: lanes, collectImpressions: collect)
+            let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed, lanes: lanes,
+                                           collectImpressions: collect, trace: options.sessionSink != nil,
+                                           logCandidates: options.logCandidates)
             while true {
                 let block: Int? = shared.withLock { s in
                     guard !s.done else { return nil }
@@ -81,6 +91,9 @@ public struct Simulation: Sendable {
                     s.simulatedRequests += result.sessions.reduce(0) { $0 + $1.requests }
                     let before = s.prefixSessions
                     while !s.done, let next = s.results[s.prefixBlocks] {
+                        let keep = min(next.sessions.count, target - s.prefixSessions)
+                        options.sessionSink?(Array(next.loggedSessions.prefix(keep)))
+                        s.results[s.prefixBlocks]?.loggedSessions = []  // handed off: do not keep the traces twice
                         s.prefixSessions += next.sessions.count
                         s.prefixBlocks += 1
                         if s.prefixSessions >= target { s.done = true }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EpisodeLog
 import Foundation
 import Rollout
 import Simulator
@@ -14,10 +15,15 @@ struct SimulateCommand: ParsableCommand {
         may leave after each request, and comes back after a gap that depends on how the session went. \
         Whole users' episodes (days of sessions) are simulated until the requested number of sessions is complete.
 
+        Every session is written to an SQLite episode log (`logs/<run>.sqlite` unless --log or --no-log): states, \
+        actions with their behaviour-policy fields, rewards, and every shown item with its predictions and feedback. \
+        A killed run leaves whole sessions only; `--resume LOG` continues it to the same final log.
+
         Examples:
           mtfsim simulate
           mtfsim simulate --env tiny --sessions 500 --policy random --json
           mtfsim simulate --policy fixed:1,0,0,0,0,0,0        # click-only weights
+          mtfsim simulate --resume logs/short-video-seed1-20261129-080000.sqlite
         """
     )
 
@@ -30,31 +36,108 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Episode log to create; an existing file is never overwritten (default: logs/<env>-seed<S>-<time>.sqlite).", valueName: "path"))
+    var log: String?
+
+    @Flag(help: "Do not write an episode log.")
+    var noLog = false
+
+    @Flag(help: "Also log every request's full candidate set with its predictions (needed by `replay --rerank`; large).")
+    var logCandidates = false
+
+    @Option(help: ArgumentHelp("Continue the interrupted run in this log to its requested sessions (other options are taken from the log).", valueName: "log"))
+    var resume: String?
+
     func validate() throws {
         guard sessions > 0 else { throw ValidationError("--sessions must be positive, got \(sessions)") }
+        if noLog && (log != nil || resume != nil) { throw ValidationError("--no-log cannot be combined with --log or --resume") }
+        if resume != nil && log != nil { throw ValidationError("--resume continues the given log; drop --log") }
     }
 
     func run() throws {
-        let (world, _) = try environment.world()
-        let policy = try policyOption.parse(world: world)
-        let ranker = OracleNoiseRanker(config: world.config)
-        let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
         let started = Date()
-        let output = Simulation(world: world, ranker: ranker, policy: policy, seed: environment.seed).run(
-            .init(sessions: sessions, threads: environment.threads, progress: { progress.update($0) }))
-        progress.finish()
+        let world: World, policy: any FusionPolicy, seed: UInt64, output: Simulation.Output, logPath: String?
+        let ranker: OracleNoiseRanker
+        if let resume {
+            let writer = try EpisodeLogFile.openForWriting(path: resume)
+            guard let run = try writer.unfinishedRuns().last else {
+                throw ValidationError("\(resume): every run in this log is complete; nothing to resume")
+            }
+            let m = run.metadata
+            let config = try EnvironmentLoader.decode(yaml: m.environmentYAML, file: "\(resume) (run \(run.id) environment)")
+            seed = m.seed
+            world = try World(config: config, seed: seed)
+            policy = try PolicySpec.parse(m.policySpec, world: world)
+            ranker = OracleNoiseRanker(config: config)
+            let skip = try writer.committedSessionKeys(run: run.id)
+            try writer.resumeRun(run.id)
+            let progress = ProgressReporter(total: m.requestedSessions, unit: "sessions", enabled: !json)
+            output = try SimulationLog.run(
+                Simulation(world: world, ranker: ranker, policy: policy, seed: seed),
+                options: .init(sessions: m.requestedSessions, threads: environment.threads, lanes: m.lanes,
+                               progress: { progress.update($0) }, logCandidates: m.logsCandidates),
+                writer: writer, skip: skip)
+            progress.finish()
+            try writer.finishRun()
+            try writer.close()
+            logPath = resume
+        } else {
+            let (built, text) = try environment.world()
+            world = built
+            seed = environment.seed
+            policy = try policyOption.parse(world: world)
+            ranker = OracleNoiseRanker(config: world.config)
+            let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
+            let simulation = Simulation(world: world, ranker: ranker, policy: policy, seed: seed)
+            let lanes = 64
+            if noLog {
+                output = simulation.run(.init(sessions: sessions, threads: environment.threads, lanes: lanes,
+                                              progress: { progress.update($0) }))
+                logPath = nil
+            } else {
+                let name = "\(world.config.name)-seed\(seed)"
+                let path = log ?? "logs/\(name)-\(Self.timestamp()).sqlite"
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true)
+                let writer = try EpisodeLogFile.create(path: path)
+                try writer.beginRun(SimulationLog.metadata(
+                    name: name, world: world, environmentText: text, seed: seed, policy: policy, ranker: ranker,
+                    sessions: sessions, lanes: lanes, logCandidates: logCandidates))
+                output = try SimulationLog.run(
+                    simulation, options: .init(sessions: sessions, threads: environment.threads, lanes: lanes,
+                                               progress: { progress.update($0) }, logCandidates: logCandidates),
+                    writer: writer)
+                try writer.finishRun()
+                try writer.close()
+                logPath = path
+            }
+            progress.finish()
+        }
         let seconds = Date().timeIntervalSince(started)
         let summary = SimulationSummary(sessions: output.sessions, config: world.config)
         if json {
-            let report = SimulateReport(environment: world.config.name, seed: environment.seed, policy: policy.spec,
+            let report = SimulateReport(environment: world.config.name, seed: seed, policy: policy.spec,
                                         ranker: ranker.name, threads: environment.threads, wallSeconds: seconds,
-                                        summary: summary)
+                                        log: logPath, summary: summary)
             print(try JSONOutput.encode(report))
         } else {
-            print("\(world.config.name) · seed \(environment.seed) · policy \(policy.spec) · ranker \(ranker.name) · \(environment.threads) thread(s)")
-            print(String(format: "%.2f s, %.0f requests/s", seconds, Double(summary.requests) / max(seconds, 1e-9)))
+            print("\(world.config.name) · seed \(seed) · policy \(policy.spec) · ranker \(ranker.name) · \(environment.threads) thread(s)")
+            print(String(format: "%.2f s, %.0f requests/s", seconds, Double(summary.requests) / max(seconds, 1e-9))
+                  + (logPath.map { " · log \($0)" } ?? ""))
             print(SummaryText.render(summary, taskNames: world.config.taskNames))
         }
+    }
+}
+
+extension SimulateCommand {
+    /// `yyyyMMdd-HHmmss` in UTC: default log file names are readable, sortable and new for every run.
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
     }
 }
 
@@ -66,6 +149,7 @@ struct SimulateReport: Encodable {
     var ranker: String
     var threads: Int
     var wallSeconds: Double
+    var log: String?
     var summary: SimulationSummary
 }
 

@@ -1,0 +1,54 @@
+import GRDB
+
+extension EpisodeLogReader {
+    /// Writes the log's logical content as text lines, one per row, every table ordered by its primary key and
+    /// every value exact (REAL as its IEEE-754 bit pattern, BLOB as hex), leaving out the wall-clock columns
+    /// `created_at` and `finished_at`. Two logs have the same logical content iff their dumps are equal, whatever
+    /// order the sessions were written in: the basis of the determinism checks.
+    ///
+    /// - Parameter run: only this run (and the `runs` row), or every run when `nil`.
+    public func canonicalDump(run: Int? = nil, _ line: (String) throws -> Void) throws {
+        let tables: [(name: String, key: String)] = [
+            ("runs", "id"),
+            ("sessions", "run_id, episode, session_index"),
+            ("steps", "run_id, episode, session_index, request_index"),
+            ("impressions", "run_id, episode, session_index, request_index, position"),
+            ("candidates", "run_id, episode, session_index, request_index"),
+        ]
+        let excluded: Set<String> = ["created_at", "finished_at"]
+        try read { db in
+            for table in tables {
+                let filter = run == nil ? "" : " WHERE \(table.name == "runs" ? "id" : "run_id") = \(run!)"
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table.name)\(filter) ORDER BY \(table.key)")
+                while let row = try rows.next() {
+                    var text = table.name
+                    for (column, value) in row where !excluded.contains(column) {
+                        text += " \(column)=" + Self.exactText(value)
+                    }
+                    try line(text)
+                }
+            }
+        }
+    }
+
+    /// A 64-bit FNV-1a digest of `canonicalDump(run:)`: equal logical content gives equal digests.
+    public func logicalDigest(run: Int? = nil) throws -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        try canonicalDump(run: run) { line in
+            for byte in line.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            hash = (hash ^ 0x0a) &* 0x100_0000_01b3
+        }
+        return hash
+    }
+
+    /// An exact, type-tagged rendering of a value: `i:42`, `r:0x3ff0000000000000`, `t:"text"`, `b:00ff`, `null`.
+    static func exactText(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: return "null"
+        case .int64(let v): return "i:\(v)"
+        case .double(let v): return "r:0x" + String(v.bitPattern, radix: 16)
+        case .string(let v): return "t:" + String(reflecting: v)
+        case .blob(let data): return "b:" + data.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// One item shown in a slate (a row of `impressions`): what the ranker predicted and how the user responded.
+public struct LoggedImpression: Sendable, Equatable {
+    /// Slate position, from 0 (top).
+    public var position: Int
+    /// The item's identifier.
+    public var item: Int32
+    /// The ranker's prediction per task (length `RunMetadata.taskNames.count`).
+    public var predictions: [Float]
+    /// Realised tasks: bit `k` is set when the user did task `k` (e.g. click, like, follow).
+    public var tasks: UInt32
+    /// Whether the user examined (scrolled to) the item.
+    public var examined: Bool
+    /// Seconds the user watched the item.
+    public var watchSeconds: Float
+
+    public init(position: Int, item: Int32, predictions: [Float], tasks: UInt32, examined: Bool, watchSeconds: Float) {
+        self.position = position
+        self.item = item
+        self.predictions = predictions
+        self.tasks = tasks
+        self.examined = examined
+        self.watchSeconds = watchSeconds
+    }
+}

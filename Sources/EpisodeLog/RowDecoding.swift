@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+
+/// Column lists and row decoders shared by the readers. Each decoder expects the columns of its `…Columns`
+/// string, in order; vectors are decoded from the row's BLOB bytes without an intermediate copy.
+enum RowDecoding {
+    static let sessionKeyColumns = ["episode", "session_index"]
+    static let sessionValueColumns = [
+        "user_id", "start_minutes", "duration_minutes", "requests", "impressions", "task_counts", "watch_seconds",
+        "reward", "mean_satisfaction", "return_gap_minutes", "end_reason", "truncated",
+    ]
+    static let sessionColumns = (sessionKeyColumns + sessionValueColumns).joined(separator: ", ")
+    static let stepKeyColumns = ["episode", "session_index", "request_index"]
+    static let stepValueColumns = [
+        "state", "action", "behaviour_mean", "exploration_scale", "exploration_group", "log_density",
+        "policy_version", "reward", "reward_components", "session_end", "terminal", "truncated",
+    ]
+    static let stepColumns = (stepKeyColumns + stepValueColumns).joined(separator: ", ")
+    static let impressionKeyColumns = ["episode", "session_index", "request_index", "position"]
+    static let impressionValueColumns = ["item", "predictions", "tasks", "examined", "watch_seconds"]
+    static let impressionColumns = (impressionKeyColumns + impressionValueColumns).joined(separator: ", ")
+    static let candidateValueColumns = ["items", "predictions"]
+    static let candidateColumns = (stepKeyColumns + candidateValueColumns).joined(separator: ", ")
+
+    static func session(_ row: Row, path: String) throws -> LoggedSession {
+        let taskCountsText: String = row[7]
+        guard let taskCounts = parseIntArray(taskCountsText) else {
+            throw EpisodeLogError(path: path, kind: .corrupt("malformed task_counts \"\(taskCountsText)\""))
+        }
+        return LoggedSession(
+            episode: row[0], user: row[2], sessionIndex: row[1], startMinutes: row[3], durationMinutes: row[4],
+            requests: row[5], impressions: row[6], taskCounts: taskCounts, watchSeconds: row[8], reward: row[9],
+            meanSatisfaction: row[10], returnGapMinutes: row[11], end: UInt8(truncatingIfNeeded: row[12] as Int64),
+            truncated: row[13], steps: [])
+    }
+
+    static func step(_ row: Row, path: String) throws -> KeyedStep {
+        let step = LoggedStep(
+            requestIndex: row[2],
+            state: try floats(row, 3, path: path),
+            action: try floats(row, 4, path: path),
+            behaviourMean: try floats(row, 5, path: path),
+            explorationScale: Float(row[6] as Double),
+            explorationGroup: UInt8(truncatingIfNeeded: row[7] as Int64),
+            logDensity: row[8],
+            policyVersion: row[9],
+            reward: row[10],
+            rewardComponents: try floats(row, 11, path: path),
+            sessionEnd: row[12], terminal: row[13], truncated: row[14],
+            impressions: [], candidates: nil)
+        return KeyedStep(episode: row[0], sessionIndex: row[1], step: step)
+    }
+
+    static func impression(_ row: Row, path: String) throws -> KeyedImpression {
+        let impression = LoggedImpression(
+            position: row[3],
+            item: Int32(truncatingIfNeeded: row[4] as Int64),
+            predictions: try floats(row, 5, path: path),
+            tasks: UInt32(truncatingIfNeeded: row[6] as Int64),
+            examined: row[7],
+            watchSeconds: Float(row[8] as Double))
+        return KeyedImpression(episode: row[0], sessionIndex: row[1], requestIndex: row[2], impression: impression)
+    }
+
+    static func candidates(_ row: Row, path: String) throws -> KeyedCandidates {
+        let candidates = LoggedCandidates(
+            items: try blob(row, 3, as: Int32.self, path: path),
+            predictions: try floats(row, 4, path: path))
+        return KeyedCandidates(episode: row[0], sessionIndex: row[1], requestIndex: row[2], candidates: candidates)
+    }
+
+    @inline(__always)
+    static func floats(_ row: Row, _ index: Int, path: String) throws -> [Float] {
+        try blob(row, index, as: Float.self, path: path)
+    }
+
+    /// Decodes the BLOB in column `index` (a zero-length BLOB, which SQLite may return as NULL, is `[]`).
+    static func blob<Element: LittleEndianBlobElement>(
+        _ row: Row, _ index: Int, as: Element.Type, path: String
+    ) throws -> [Element] {
+        let values = try row.withUnsafeData(atIndex: index) { data in
+            LittleEndianBlob.decode(data, as: Element.self)
+        }
+        guard let values else {
+            throw EpisodeLogError(path: path, kind: .corrupt("a vector BLOB's length is not a multiple of 4"))
+        }
+        return values
+    }
+
+    /// Parses `[1,2,3]` (the writer's `task_counts` format; whitespace tolerated).
+    static func parseIntArray(_ text: String) -> [Int]? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("["), trimmed.hasSuffix("]") else { return nil }
+        let inner = trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+        if inner.isEmpty { return [] }
+        var values: [Int] = []
+        for part in inner.split(separator: ",") {
+            guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            values.append(value)
+        }
+        return values
+    }
+}

@@ -1,0 +1,55 @@
+import EpisodeLog
+import Numerics
+import Simulator
+import Synchronization
+
+/// Runs simulations into an episode log: run metadata from the world and the policy, and the hand-off of
+/// finished sessions to the log's writer thread.
+public enum SimulationLog {
+    /// Names of the reward components recorded with every step: watch minutes, the count of each task, the
+    /// price sum of the GMV task's realisations, and the return bonus e^{−gap / scale} at a session's end.
+    /// Any reward of this family can be recomputed from them offline.
+    public static func rewardComponentNames(taskNames: [String]) -> [String] {
+        ["watchMinutes"] + taskNames.map { "count.\($0)" } + ["gmvPrice", "returnBonus"]
+    }
+
+    /// The metadata of a run of `policy` on `world`.
+    public static func metadata(name: String, world: World, environmentText: String, seed: UInt64,
+                                policy: any FusionPolicy, ranker: any Ranker, sessions: Int, lanes: Int,
+                                logCandidates: Bool) -> RunMetadata {
+        let config = world.config
+        let parameters = "{\"spec\": \"\(policy.spec)\", \"explorationScale\": \(policy.explorationScale)}"
+        return RunMetadata(
+            name: name, environmentName: config.name, environmentYAML: environmentText, seed: seed,
+            codeVersion: MTFSimVersion.string, policySpec: policy.spec, policyParameters: parameters,
+            rankerName: ranker.name, taskNames: config.taskNames, stateNames: world.stateLayout.names,
+            actionNames: world.actionSpace.names, rewardComponentNames: rewardComponentNames(taskNames: config.taskNames),
+            actionLow: world.actionSpace.low, actionHigh: world.actionSpace.high, requestedSessions: sessions,
+            lanes: lanes, logsCandidates: logCandidates, slateSize: config.slate.size,
+            candidatesPerRequest: config.retrieval.candidates)
+    }
+
+    /// Runs `simulation` and appends its sessions, minus those in `skip` (already committed by an
+    /// interrupted run), to the writer's active run. Sessions reach the writer block by block in
+    /// (episode, session) order through a bounded queue, each batch in one transaction, so simulation threads
+    /// rarely wait on the disk and a crash leaves whole sessions only.
+    public static func run(_ simulation: Simulation, options: Simulation.Options, writer: EpisodeLogWriter,
+                           skip: Set<SessionKey> = []) throws -> Simulation.Output {
+        let sink = EpisodeLogWriter.AsyncSink(writer: writer)
+        let failure = Mutex<(any Error)?>(nil)
+        var options = options
+        options.sessionSink = { batch in
+            let fresh = skip.isEmpty ? batch : batch.filter { !skip.contains($0.key) }
+            guard !fresh.isEmpty, failure.withLock({ $0 == nil }) else { return }
+            do {
+                try sink.submit(fresh)
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+        let output = simulation.run(options)
+        try sink.close()
+        if let error = failure.withLock({ $0 }) { throw error }
+        return output
+    }
+}

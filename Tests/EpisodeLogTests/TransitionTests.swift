@@ -1,0 +1,65 @@
+import EpisodeLog
+import Foundation
+import Testing
+
+/// `s'` is the next step of the same episode, across sessions; `done` only at churn; the last step of a
+/// truncated episode keeps `truncated` with `s' = s`; an episode without an end yet yields no last transition.
+@Suite struct TransitionTests {
+    /// A step whose state is `[id]` so that `s'` can be read off.
+    func step(_ request: Int, id: Float, sessionEnd: Bool = false, terminal: Bool = false,
+              truncated: Bool = false) -> LoggedStep {
+        LoggedStep(requestIndex: request, state: [id], action: [id / 10], behaviourMean: [0], explorationScale: 0.5,
+                   explorationGroup: 1, logDensity: -Double(id), policyVersion: 3, reward: Double(id),
+                   rewardComponents: [], sessionEnd: sessionEnd, terminal: terminal, truncated: truncated,
+                   impressions: [], candidates: nil)
+    }
+
+    func session(_ episode: Int, _ index: Int, end: UInt8, _ steps: [LoggedStep]) -> LoggedSession {
+        LoggedSession(episode: episode, user: episode, sessionIndex: index, startMinutes: 0, durationMinutes: 1,
+                      requests: steps.count, impressions: 0, taskCounts: [], watchSeconds: 0, reward: 0,
+                      meanSatisfaction: 0, returnGapMinutes: end == 0 ? 60 : nil, end: end, truncated: false,
+                      steps: steps)
+    }
+
+    @Test func nextStatesFollowTheEpisodeAcrossSessions() throws {
+        var metadata = Fixtures.metadata(logsCandidates: false)
+        metadata.taskNames = []
+        metadata.stateNames = ["id"]
+        metadata.actionNames = ["w"]
+        metadata.actionLow = [0]
+        metadata.actionHigh = [1]
+        metadata.rewardComponentNames = []
+        let sessions = [
+            // Episode 0: two sessions; the user returns after the first, churns after the second.
+            session(0, 0, end: 0, [step(0, id: 1), step(1, id: 2), step(2, id: 3, sessionEnd: true)]),
+            session(0, 1, end: 1, [step(0, id: 4), step(1, id: 5, sessionEnd: true, terminal: true)]),
+            // Episode 1: cut at the horizon.
+            session(1, 0, end: 2, [step(0, id: 6), step(1, id: 7, sessionEnd: true, truncated: true)]),
+            // Episode 2: the user will return, but the next session is not logged (yet).
+            session(2, 0, end: 0, [step(0, id: 8), step(1, id: 9, sessionEnd: true)]),
+        ]
+        try Fixtures.withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("log.sqlite").path
+            let run = try Fixtures.writeLog(path: path, metadata: metadata, sessions: sessions, batchSize: 1)
+            let log = try EpisodeLogFile.open(path: path)
+            for batchSize in [1, 2, 3, 100] {
+                var rows: [String] = []
+                var batches = 0
+                try log.transitions(run: run, batchSize: batchSize).forEach { batch in
+                    batches += 1
+                    for t in batch {
+                        #expect(t.action == [t.state[0] / 10] && t.reward == Double(t.state[0]))
+                        #expect(t.logDensity == -Double(t.state[0]) && t.policyVersion == 3)
+                        #expect(t.explorationGroup == 1 && t.explorationScale == 0.5 && t.behaviourMean == [0])
+                        rows.append("\(Int(t.state[0]))→\(Int(t.nextState[0]))"
+                                    + (t.done ? " done" : "") + (t.truncated ? " truncated" : "")
+                                    + (t.sessionEnd ? " end" : ""))
+                    }
+                }
+                #expect(rows == ["1→2", "2→3", "3→4 end", "4→5", "5→5 done end", "6→7", "7→7 truncated end", "8→9"],
+                        "batch size \(batchSize)")
+                #expect(batches >= (batchSize == 1 ? 8 : 1))
+            }
+        }
+    }
+}
