@@ -12,7 +12,7 @@ struct MTFSimCommand: ParsableCommand {
         calibrated users who react to the fused ranking, learns fusion policies, and evaluates them.
         """,
         version: MTFSimVersion.string,
-        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, InspectCommand.self, BenchCommand.self]
+        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 
     /// Selects OpenBLAS kernels (re-executing once when `BLASRuntime.needsOverride` names a better core
