@@ -27,3 +27,4 @@ bench: deps
 	swift build -c release --product mtfsim
 	.build/release/mtfsim bench numerics
 	.build/release/mtfsim bench simulate
+	.build/release/mtfsim bench log

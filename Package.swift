@@ -62,8 +62,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Numerics"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "EpisodeLog", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

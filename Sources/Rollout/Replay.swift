@@ -18,8 +18,8 @@ public enum Replay {
         public var engaged: Int
         /// Share of them that the new policy also puts in its top N.
         public var keptShare: Double
-        /// Mean NDCG@N of the logged feedback (relevance 1 for realised, 0 otherwise, unshown items 0) under the
-        /// new ranking, over requests with at least one engaged item; the logged ranking scores 1 by construction.
+        /// Mean NDCG@N of the logged feedback under the new ranking (relevance 1 for a shown item with this feedback,
+        /// 0 otherwise, unshown items 0; ideal = the engaged items first), over requests with at least one engaged item.
         public var ndcg: Double
     }
 

@@ -1,0 +1,68 @@
+import EpisodeLog
+import Foundation
+import Numerics
+import Rollout
+import Simulator
+import Testing
+
+/// Logged runs re-ranked and re-simulated: identities that must hold exactly for the logging policy itself.
+@Suite("Replay of logged runs")
+struct ReplayTests {
+    /// Logs `sessions` tiny sessions of `spec` (with candidate sets) into a fresh file; returns its path.
+    static func logRun(_ spec: String, sessions: Int, directory: URL) throws -> String {
+        let (config, text) = try EnvironmentLoader.resolve("tiny")
+        let world = try World(config: config, seed: 21)
+        let policy = try PolicySpec.parse(spec, world: world)
+        let ranker = OracleNoiseRanker(config: config)
+        let path = directory.appendingPathComponent("run.sqlite").path
+        let writer = try EpisodeLogFile.create(path: path)
+        try writer.beginRun(SimulationLog.metadata(name: "replay-test", world: world, environmentText: text, seed: 21, policy: policy,
+                                                   ranker: ranker, sessions: sessions, lanes: 16, logCandidates: true))
+        _ = try SimulationLog.run(Simulation(world: world, ranker: ranker, policy: policy, seed: 21),
+                                  options: .init(sessions: sessions, threads: 2, lanes: 16, logCandidates: true), writer: writer)
+        try writer.finishRun()
+        try writer.close()
+        return path
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mtfsim-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("re-ranking with the logging policy keeps every engaged item; another policy does not")
+    func rerankIdentity() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.logRun("baseline", sessions: 120, directory: directory)
+        let reader = try EpisodeLogFile.open(path: path)
+        let run = try #require(try reader.runs().last)
+        let world = try Replay.world(of: run, path: path)
+        let same = try Replay.rerank(reader: reader, run: run, world: world, policy: try PolicySpec.parse("baseline", world: world))
+        for row in same where row.engaged > 0 {
+            #expect(row.keptShare == 1, "\(row.task): the logging policy must reproduce its own slates")
+            #expect(row.ndcg > 0 && row.ndcg <= 1 + 1e-12)
+        }
+        #expect(same.first { $0.task == "click" }!.engaged > 100)
+        let other = try Replay.rerank(reader: reader, run: run, world: world, policy: try PolicySpec.parse("fixed:0,0,-10", world: world))
+        #expect(other.first { $0.task == "click" }!.keptShare < 0.9)
+    }
+
+    @Test("re-simulating with the logging policy reproduces the log exactly (common random numbers)")
+    func resimulateIdentity() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.logRun("mixture", sessions: 300, directory: directory)
+        let reader = try EpisodeLogFile.open(path: path)
+        let run = try #require(try reader.runs().last)
+        let world = try Replay.world(of: run, path: path)
+        let same = try Replay.resimulate(reader: reader, run: run, world: world, policy: try PolicySpec.parse(run.metadata.policySpec, world: world), threads: 1)
+        #expect(same.episodes > 5)
+        #expect(same.rewardPerSession.mean == 0 && same.requestsPerSession.mean == 0 && same.sessionsPerEpisode.mean == 0)
+        let clicky = try Replay.resimulate(reader: reader, run: run, world: world, policy: try PolicySpec.parse("fixed:1,0,0", world: world), threads: 2)
+        #expect(clicky.episodes == same.episodes || clicky.episodes > 0)
+        #expect(clicky.rewardPerSession.mean != 0)
+        #expect(clicky.rewardPerSession.lower <= clicky.rewardPerSession.mean && clicky.rewardPerSession.mean <= clicky.rewardPerSession.upper)
+    }
+}
