@@ -112,6 +112,24 @@ public final class EpisodeLogWriter: Sendable {
         try finishRun(status: .interrupted)
     }
 
+    /// Deletes run `id` and everything logged for it, in one transaction (e.g. an interrupted run that will not
+    /// be resumed). The active run cannot be discarded.
+    public func discardRun(_ id: Int) throws {
+        guard activeRunID != id else {
+            throw EpisodeLogError(path: path, kind: .noRun("run \(id) is being written; finish it first"))
+        }
+        try EpisodeLogError.wrapping(path: path) {
+            try queue.write { db in
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE id = ?", arguments: [id]) == 1 else {
+                    throw EpisodeLogError(path: path, kind: .noRun("no run \(id)"))
+                }
+                for table in ["candidates", "impressions", "steps", "sessions", "runs"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE \(table == "runs" ? "id" : "run_id") = ?", arguments: [id])
+                }
+            }
+        }
+    }
+
     /// The id of the run `append` writes to, if any.
     public var activeRunID: Int? {
         activeRun.withLock { $0.map { Int($0.runID) } }

@@ -59,13 +59,13 @@ struct ReplayCommand: ParsableCommand {
         defer { try? reader.close() }
         let runs = try reader.runs()
         guard let info = runID.map({ id in runs.first { $0.id == id } }) ?? runs.last else {
-            throw ValidationError("\(log): no run \(runID.map(String.init) ?? "") in this log")
+            throw CommandFailure("\(log): no run \(runID.map(String.init) ?? "") in this log")
         }
         if let session {
             let parts = session.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2 else { throw ValidationError("--session expects EPISODE:SESSION, got '\(session)'") }
             guard let logged = try reader.session(run: info.id, episode: parts[0], sessionIndex: parts[1]) else {
-                throw ValidationError("\(log): run \(info.id) has no session \(parts[0]):\(parts[1])")
+                throw CommandFailure("\(log): run \(info.id) has no session \(parts[0]):\(parts[1])")
             }
             if json {
                 print(try JSONOutput.encode(TimelineJSON(session: logged, metadata: info.metadata)))
@@ -79,7 +79,7 @@ struct ReplayCommand: ParsableCommand {
         do { parsed = try PolicySpec.parse(policy!, world: world) } catch { throw ValidationError(error.description) }
         if rerank {
             guard info.metadata.logsCandidates else {
-                throw ValidationError("\(log): run \(info.id) was logged without candidate sets; simulate with --log-candidates")
+                throw CommandFailure("\(log): run \(info.id) was logged without candidate sets; simulate with --log-candidates")
             }
             let rows = try Replay.rerank(reader: reader, run: info, world: world, policy: parsed)
             if json { print(try JSONOutput.encode(rows)); return }

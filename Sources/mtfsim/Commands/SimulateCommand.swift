@@ -48,20 +48,35 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue the interrupted run in this log to its requested sessions (other options are taken from the log).", valueName: "log"))
     var resume: String?
 
+    @Option(help: ArgumentHelp("Delete the interrupted run(s) in this log instead of resuming them, then exit.", valueName: "log"))
+    var discard: String?
+
     func validate() throws {
         guard sessions > 0 else { throw ValidationError("--sessions must be positive, got \(sessions)") }
+        if discard != nil && (resume != nil || log != nil) { throw ValidationError("--discard cannot be combined with --resume or --log") }
         if noLog && (log != nil || resume != nil) { throw ValidationError("--no-log cannot be combined with --log or --resume") }
         if resume != nil && log != nil { throw ValidationError("--resume continues the given log; drop --log") }
     }
 
     func run() throws {
+        if let discard {
+            let writer = try EpisodeLogFile.openForWriting(path: discard)
+            let unfinished = try writer.unfinishedRuns()
+            guard !unfinished.isEmpty else { throw CommandFailure("\(discard): no interrupted run to discard") }
+            for run in unfinished {
+                try writer.discardRun(run.id)
+                print("discarded run \(run.id) (\(run.metadata.name), \(run.metadata.policySpec)) from \(discard)")
+            }
+            try writer.close()
+            return
+        }
         let started = Date()
         let world: World, policy: any FusionPolicy, seed: UInt64, output: Simulation.Output, logPath: String?
         let ranker: OracleNoiseRanker
         if let resume {
             let writer = try EpisodeLogFile.openForWriting(path: resume)
             guard let run = try writer.unfinishedRuns().last else {
-                throw ValidationError("\(resume): every run in this log is complete; nothing to resume")
+                throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
             }
             let m = run.metadata
             let config = try EnvironmentLoader.decode(yaml: m.environmentYAML, file: "\(resume) (run \(run.id) environment)")
