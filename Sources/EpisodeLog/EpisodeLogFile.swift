@@ -65,7 +65,8 @@ public enum EpisodeLogFile {
     /// Checks, without writing, that `path` is an MTFSim episode log this build can read.
     static func inspect(path: String, check: IntegrityCheck) throws -> Inspection {
         guard let size = try fileSize(path) else { throw EpisodeLogError(path: path, kind: .notFound) }
-        let walExists = FileManager.default.fileExists(atPath: path + "-wal")
+        // An empty write-ahead log (left by a reader) holds nothing: the main file alone is the database.
+        let walExists = ((try? fileSize(path + "-wal")) ?? nil).map { $0 > 0 } ?? false
         try checkHeader(path: path, fileBytes: size, walExists: walExists)
         let connection = try InspectionConnection(path: path, immutable: !walExists)
         let applicationID = Int32(truncatingIfNeeded: try connection.integer("PRAGMA application_id"))

@@ -48,7 +48,16 @@ extension EpisodeLogReader {
         case .int64(let v): return "i:\(v)"
         case .double(let v): return "r:0x" + String(v.bitPattern, radix: 16)
         case .string(let v): return "t:" + String(reflecting: v)
-        case .blob(let data): return "b:" + data.map { String(format: "%02x", $0) }.joined()
+        case .blob(let data):
+            let digits = Array("0123456789abcdef".utf8)
+            var hex = [UInt8]()
+            hex.reserveCapacity(2 + 2 * data.count)
+            hex.append(contentsOf: "b:".utf8)
+            for byte in data {
+                hex.append(digits[Int(byte >> 4)])
+                hex.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: hex, as: UTF8.self)
         }
     }
 }

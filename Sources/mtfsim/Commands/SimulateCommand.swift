@@ -60,9 +60,10 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         if let discard {
+            // Check read-only first: a refused request must leave the file untouched.
+            guard try Self.hasUnfinishedRun(discard) else { throw CommandFailure("\(discard): no interrupted run to discard") }
             let writer = try EpisodeLogFile.openForWriting(path: discard)
             let unfinished = try writer.unfinishedRuns()
-            guard !unfinished.isEmpty else { throw CommandFailure("\(discard): no interrupted run to discard") }
             for run in unfinished {
                 try writer.discardRun(run.id)
                 print("discarded run \(run.id) (\(run.metadata.name), \(run.metadata.policySpec)) from \(discard)")
@@ -74,6 +75,9 @@ struct SimulateCommand: ParsableCommand {
         let world: World, policy: any FusionPolicy, seed: UInt64, output: Simulation.Output, logPath: String?
         let ranker: OracleNoiseRanker
         if let resume {
+            guard try Self.hasUnfinishedRun(resume) else {
+                throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
+            }
             let writer = try EpisodeLogFile.openForWriting(path: resume)
             guard let run = try writer.unfinishedRuns().last else {
                 throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
@@ -146,6 +150,13 @@ struct SimulateCommand: ParsableCommand {
 }
 
 extension SimulateCommand {
+    /// Whether the log has a run that did not complete, checked through a read-only connection.
+    static func hasUnfinishedRun(_ path: String) throws -> Bool {
+        let reader = try EpisodeLogFile.open(path: path, check: .none)
+        defer { try? reader.close() }
+        return try reader.runs().contains { $0.status != .complete }
+    }
+
     /// `yyyyMMdd-HHmmss` in UTC: default log file names are readable, sortable and new for every run.
     static func timestamp() -> String {
         let formatter = DateFormatter()
