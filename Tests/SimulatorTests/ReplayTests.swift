@@ -1,4 +1,5 @@
 import EpisodeLog
+import Synchronization
 import Foundation
 import Numerics
 import Rollout
@@ -64,5 +65,35 @@ struct ReplayTests {
         #expect(clicky.episodes == same.episodes || clicky.episodes > 0)
         #expect(clicky.rewardPerSession.mean != 0)
         #expect(clicky.rewardPerSession.lower <= clicky.rewardPerSession.mean && clicky.rewardPerSession.mean <= clicky.rewardPerSession.upper)
+    }
+}
+
+/// What `simulate` writes, the readers give back exactly.
+@Suite("Episode log round trip of simulated sessions")
+struct SimulatedRoundTripTests {
+    @Test("every simulated session reads back equal, vectors bit-identical")
+    func roundTrip() throws {
+        let directory = try ReplayTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try ReplayTests.logRun("mixture", sessions: 150, directory: directory)
+        // The same run again, kept in memory (the simulation is deterministic).
+        let (config, _) = try EnvironmentLoader.resolve("tiny")
+        let world = try World(config: config, seed: 21)
+        let kept = Mutex<[LoggedSession]>([])
+        _ = Simulation(world: world, ranker: OracleNoiseRanker(config: config), policy: try PolicySpec.parse("mixture", world: world), seed: 21)
+            .run(.init(sessions: 150, threads: 1, lanes: 16, sessionSink: { batch in kept.withLock { $0 += batch } }, logCandidates: true))
+        let expected = kept.withLock { $0 }
+        #expect(expected.count == 150)
+        let reader = try EpisodeLogFile.open(path: path)
+        let run = try #require(try reader.runs().last)
+        for session in expected {
+            let read = try #require(try reader.session(run: run.id, episode: session.episode, sessionIndex: session.sessionIndex))
+            #expect(read == session)
+            for (a, b) in zip(read.steps, session.steps) {
+                #expect(a.state.map(\.bitPattern) == b.state.map(\.bitPattern))
+                #expect(a.action.map(\.bitPattern) == b.action.map(\.bitPattern))
+                #expect(a.logDensity.bitPattern == b.logDensity.bitPattern)
+            }
+        }
     }
 }

@@ -364,7 +364,8 @@ public struct PoliciesConfig: Sendable, Equatable {
     public init() {}
 }
 
-/// Paths of KuaiRand-Pure feature files (`video_features_basic_pure.csv`, `user_features_pure.csv`).
+/// Paths of KuaiRand-Pure feature files (`video_features_basic_pure.csv`, `user_features_pure.csv`); a relative
+/// path is looked up next to the environment file first, then in the working directory.
 public struct KuaiRandConfig: Sendable, Equatable {
     public var videoFeatures: String? = nil
     public var userFeatures: String? = nil

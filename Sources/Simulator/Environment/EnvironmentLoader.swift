@@ -14,7 +14,20 @@ public enum EnvironmentLoader {
             throw EnvironmentError(file: path, fieldPath: "",
                                    message: exists ? "cannot read the file as UTF-8 text" : "no such file")
         }
-        return (try decode(yaml: text, file: path), text)
+        var config = try decode(yaml: text, file: path)
+        // Feature files named relative to the environment file are found next to it, wherever the command runs.
+        let directory = (path as NSString).deletingLastPathComponent
+        func relocate(_ file: String?) -> String? {
+            guard let file, !file.hasPrefix("/"), !directory.isEmpty else { return file }
+            let beside = (directory as NSString).appendingPathComponent(file)
+            return FileManager.default.fileExists(atPath: beside) ? beside : file
+        }
+        if var kuairand = config.kuairand {
+            kuairand.videoFeatures = relocate(kuairand.videoFeatures)
+            kuairand.userFeatures = relocate(kuairand.userFeatures)
+            config.kuairand = kuairand
+        }
+        return (config, text)
     }
 
     /// Loads `nameOrPath`: a file when it exists; otherwise an embedded preset, named either bare
