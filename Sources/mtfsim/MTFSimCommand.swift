@@ -7,9 +7,12 @@ struct MTFSimCommand: ParsableCommand {
         commandName: "mtfsim",
         abstract: "Reinforcement-learning multi-task fusion (RL-MTF) for recommender feeds: simulate, learn, evaluate, replay.",
         discussion: """
-        A feed ranks candidates with a multi-task model that predicts click, long view, like, follow, comment,
-        share and hate; a vector of fusion weights turns those predictions into one ranking score. MTFSim simulates
-        calibrated users who react to the fused ranking, learns fusion policies, and evaluates them.
+        A feed ranks candidates with a multi-task model that predicts click, long view, like, follow, comment, \
+        share and hate; a vector of fusion weights turns those predictions into one ranking score. MTFSim simulates \
+        calibrated users who react to the fused ranking, logs every episode to SQLite, and compares, replays and \
+        (next) learns fusion policies.
+
+        Start with `mtfsim simulate`, then `mtfsim inspect logs/<run>.sqlite`.
         """,
         version: MTFSimVersion.string,
         subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
