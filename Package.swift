@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "Rollout", targets: ["Rollout"]),
         .library(name: "EpisodeLog", targets: ["EpisodeLog"]),
+        .library(name: "Ranking", targets: ["Ranking"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),
         .target(name: "NeuralNet", dependencies: ["Numerics"], swiftSettings: internalChecks),
+        .target(name: "Ranking", dependencies: ["Numerics", "NeuralNet"], swiftSettings: internalChecks),
         .target(
             name: "Simulator",
             dependencies: ["Numerics", .product(name: "Yams", package: "Yams")],
@@ -62,6 +64,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Numerics"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
+        .testTarget(name: "RankingTests", dependencies: ["Ranking", "NeuralNet", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "EpisodeLog", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
