@@ -82,7 +82,7 @@ private struct AppendStatements {
         s.bind(11, session.reward)
         s.bind(12, session.meanSatisfaction)
         s.bind(13, session.returnGapMinutes)
-        s.bind(14, Int(session.end))
+        s.bind(14, Int(session.end.rawValue))
         s.bind(15, session.truncated)
         try s.execute()
 

@@ -38,7 +38,7 @@ public struct LoggedSession: Sendable, Equatable {
     /// Minutes until the user's next session; `nil` when the user did not return.
     public var returnGapMinutes: Double?
     /// How the session ended, as a raw `End` value (0 returned, 1 churned, 2 horizon).
-    public var end: UInt8
+    public var end: End
     /// Whether the session hit its request cap.
     public var truncated: Bool
     /// The steps in request order. Empty for the session headers yielded by `EpisodeLogReader.sessions`.
@@ -47,7 +47,7 @@ public struct LoggedSession: Sendable, Equatable {
     public init(
         episode: Int, user: Int, sessionIndex: Int, startMinutes: Double, durationMinutes: Double,
         requests: Int, impressions: Int, taskCounts: [Int], watchSeconds: Double, reward: Double,
-        meanSatisfaction: Double, returnGapMinutes: Double?, end: UInt8, truncated: Bool, steps: [LoggedStep]
+        meanSatisfaction: Double, returnGapMinutes: Double?, end: End, truncated: Bool, steps: [LoggedStep] = []
     ) {
         self.episode = episode
         self.user = user

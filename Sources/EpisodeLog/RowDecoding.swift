@@ -27,11 +27,14 @@ enum RowDecoding {
         guard let taskCounts = parseIntArray(taskCountsText) else {
             throw EpisodeLogError(path: path, kind: .corrupt("malformed task_counts \"\(taskCountsText)\""))
         }
+        let endReason: Int64 = row[12]
+        guard let end = LoggedSession.End(rawValue: UInt8(truncatingIfNeeded: endReason)), (0...2).contains(endReason) else {
+            throw EpisodeLogError(path: path, kind: .corrupt("end_reason \(endReason) is not 0, 1 or 2"))
+        }
         return LoggedSession(
             episode: row[0], user: row[2], sessionIndex: row[1], startMinutes: row[3], durationMinutes: row[4],
             requests: row[5], impressions: row[6], taskCounts: taskCounts, watchSeconds: row[8], reward: row[9],
-            meanSatisfaction: row[10], returnGapMinutes: row[11], end: UInt8(truncatingIfNeeded: row[12] as Int64),
-            truncated: row[13], steps: [])
+            meanSatisfaction: row[10], returnGapMinutes: row[11], end: end, truncated: row[13], steps: [])
     }
 
     static func step(_ row: Row, path: String) throws -> KeyedStep {

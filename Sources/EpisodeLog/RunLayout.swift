@@ -25,7 +25,6 @@ struct RunLayout: Sendable {
             if actual != expected { throw fail("\(what) has \(actual) values, the run's layout has \(expected)") }
         }
         guard session.episode >= 0, session.sessionIndex >= 0 else { throw fail("negative key") }
-        guard LoggedSession.End(rawValue: session.end) != nil else { throw fail("end \(session.end) is not 0, 1 or 2") }
         try expect(session.taskCounts.count, taskCount, "taskCounts")
         guard session.requests == session.steps.count else {
             throw fail("requests is \(session.requests) but \(session.steps.count) steps are given")

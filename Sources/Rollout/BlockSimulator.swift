@@ -140,15 +140,14 @@ final class BlockSimulator {
             for j in 0..<d { interest[l * d + j] = population.latentInterests[state.user * d + j] }
             for c in 0..<categories { boredom[l * categories + c] = 0 }
         }
-        var result = BlockResult(sessions: [], impressionSamples: [], loggedSessions: [])
+        var result = BlockResult(sessions: [], impressionSamples: [])
         var active = Array(lane.indices)
         var streams = [RandomStream](repeating: RandomStream(seed: 0), count: lanes)
         while !active.isEmpty {
             step(active: active, streams: &streams, result: &result)
             active.removeAll { !lane[$0].active }
         }
-        result.sessions.sort { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
-        result.loggedSessions.sort { $0.key < $1.key }
+        result.sessions.sort { $0.key < $1.key }
         return result
     }
 
@@ -421,16 +420,8 @@ final class BlockSimulator {
             startMinutes: state.sessionStartMinutes, durationMinutes: durationMinutes,
             requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
             watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: meanSatisfaction,
-            returnGapMinutes: churned ? nil : gap, end: end, truncated: truncated))
-        if trace {
-            let r = result.sessions[result.sessions.count - 1]
-            result.loggedSessions.append(LoggedSession(
-                episode: r.episode, user: r.user, sessionIndex: r.sessionIndex, startMinutes: r.startMinutes,
-                durationMinutes: r.durationMinutes, requests: r.requests, impressions: r.impressions, taskCounts: r.taskCounts,
-                watchSeconds: r.watchSeconds, reward: r.reward, meanSatisfaction: r.meanSatisfaction,
-                returnGapMinutes: r.returnGapMinutes, end: r.end.rawValue, truncated: r.truncated, steps: state.steps))
-            state.steps = []
-        }
+            returnGapMinutes: churned ? nil : gap, end: end, truncated: truncated, steps: state.steps))
+        state.steps = []
 
         guard end == .returned else {
             state.active = false

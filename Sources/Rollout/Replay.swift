@@ -98,7 +98,7 @@ public enum Replay {
         for episode in logged.keys.sorted() {
             // Complete episodes only (ended by churn or at the horizon in both runs), so totals compare like with like.
             guard let a = logged[episode], let b = fresh[episode], let lastA = a.max(by: { $0.sessionIndex < $1.sessionIndex }),
-                  let lastB = b.max(by: { $0.sessionIndex < $1.sessionIndex }), lastA.end != 0, lastB.end != .returned
+                  let lastB = b.max(by: { $0.sessionIndex < $1.sessionIndex }), lastA.end != .returned, lastB.end != .returned
             else { continue }
             func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
             reward.append(mean(b.map(\.reward)) - mean(a.map(\.reward)))

@@ -91,9 +91,15 @@ public struct Simulation: Sendable {
                     s.simulatedRequests += result.sessions.reduce(0) { $0 + $1.requests }
                     let before = s.prefixSessions
                     while !s.done, let next = s.results[s.prefixBlocks] {
-                        let keep = min(next.sessions.count, target - s.prefixSessions)
-                        options.sessionSink?(Array(next.loggedSessions.prefix(keep)))
-                        s.results[s.prefixBlocks]?.loggedSessions = []  // handed off: do not keep the traces twice
+                        if let sink = options.sessionSink {
+                            sink(Array(next.sessions.prefix(target - s.prefixSessions)))
+                            // Handed off: keep the totals only.
+                            s.results[s.prefixBlocks]?.sessions = next.sessions.map { record in
+                                var record = record
+                                record.steps = []
+                                return record
+                            }
+                        }
                         s.prefixSessions += next.sessions.count
                         s.prefixBlocks += 1
                         if s.prefixSessions >= target { s.done = true }

@@ -75,7 +75,7 @@ enum Fixtures {
             durationMinutes: stream.nextUniform() * 30, requests: stepCount, impressions: impressionCount,
             taskCounts: taskCounts, watchSeconds: stream.nextUniform() * 600, reward: stream.normal(),
             meanSatisfaction: stream.nextUniform(), returnGapMinutes: last ? nil : stream.nextUniform() * 1440,
-            end: last ? 1 : 0, truncated: stream.nextUniform() < 0.2, steps: steps)
+            end: last ? .churned : .returned, truncated: stream.nextUniform() < 0.2, steps: steps)
     }
 
     /// `episodes` episodes of 1–3 sessions each, in key order.

@@ -31,7 +31,7 @@ import Testing
             #expect(summary.steps == steps.count)
             #expect(summary.impressions == impressions.count)
             #expect(summary.candidateSets == steps.count)
-            #expect(summary.sessionEnds == [0, 1, 2].map { end in sessions.filter { $0.end == end }.count })
+            #expect(summary.sessionEnds == [0, 1, 2].map { end in sessions.filter { Int($0.end.rawValue) == end }.count })
             #expect(summary.fileBytes == (try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int))
 
             assertClose(summary.examinedRate,

@@ -17,7 +17,7 @@ import Testing
     func session(_ episode: Int, _ index: Int, end: UInt8, _ steps: [LoggedStep]) -> LoggedSession {
         LoggedSession(episode: episode, user: episode, sessionIndex: index, startMinutes: 0, durationMinutes: 1,
                       requests: steps.count, impressions: 0, taskCounts: [], watchSeconds: 0, reward: 0,
-                      meanSatisfaction: 0, returnGapMinutes: end == 0 ? 60 : nil, end: end, truncated: false,
+                      meanSatisfaction: 0, returnGapMinutes: end == 0 ? 60 : nil, end: LoggedSession.End(rawValue: end)!, truncated: false,
                       steps: steps)
     }
 

@@ -124,7 +124,7 @@ enum Timeline {
                 lines.append("      #\(imp.position) item \(imp.item): predicted \(predicted) → \(outcome)")
             }
             if step.sessionEnd {
-                let end = ["returned", "churned", "horizon"][Int(s.end)]
+                let end = String(describing: s.end)
                 lines.append("    left after this request: \(end)" + (s.returnGapMinutes.map { ", back after \(f($0 / 60, 2)) h" } ?? ""))
             }
         }
@@ -168,7 +168,7 @@ struct TimelineJSON: Encodable {
         requests = s.requests
         reward = s.reward
         returnGapMinutes = s.returnGapMinutes
-        end = ["returned", "churned", "horizon"][Int(s.end)]
+        end = String(describing: s.end)
         steps = s.steps.map { step in
             Step(requestIndex: step.requestIndex,
                  state: Dictionary(uniqueKeysWithValues: zip(m.stateNames, step.state).map { ($0, $1) }),
