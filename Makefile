@@ -28,3 +28,4 @@ bench: deps
 	.build/release/mtfsim bench numerics
 	.build/release/mtfsim bench simulate
 	.build/release/mtfsim bench log
+	.build/release/mtfsim bench ranker

@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator", "Rollout",
+                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
