@@ -5,7 +5,7 @@ import Ranking
 import Testing
 import TestSupport
 
-@Suite("Ranker checkpoints")
+@Suite("MultiTaskRanker checkpoints")
 struct RankerCheckpointTests {
     static let tasks = [TaskSpec(name: "click"), TaskSpec(name: "watch", kind: .regression),
                         TaskSpec(name: "convert", kind: .cascade(parent: 0))]
@@ -18,11 +18,11 @@ struct RankerCheckpointTests {
     static func roundTrip<N: MultiTaskNetwork>(_ configuration: N.Configuration, as _: N.Type, name: String) throws {
         let layout = smallLayout()
         var stream = RandomStream(seed: 1)
-        var ranker = Ranker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
+        var ranker = MultiTaskRanker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
         let url = temporaryURL(name)
         defer { try? FileManager.default.removeItem(at: url) }
         try ranker.save(to: url, metadata: ["seed": "1"])
-        var loaded = try Ranker<N>(contentsOf: url)
+        var loaded = try MultiTaskRanker<N>(contentsOf: url)
         #expect(loaded.layout == layout && loaded.tasks == tasks && loaded.configuration == configuration)
         let batch = randomBatch(layout, count: 9, seed: 2)
         var a = Matrix(rows: 0, columns: 0), b = Matrix(rows: 0, columns: 0)
@@ -32,7 +32,7 @@ struct RankerCheckpointTests {
         var any = try AnyRanker(contentsOf: url)
         #expect(any.architecture == N.architecture)
         #expect(any.predict(batch) == ranker.predictions(outputs: a))
-        var other = Ranker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
+        var other = MultiTaskRanker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
         let metadata = try other.load(from: url)
         #expect(metadata["seed"] == "1")
         #expect(other.parameterVector() == ranker.parameterVector())
@@ -56,7 +56,7 @@ struct RankerCheckpointTests {
         var stream = RandomStream(seed: 3)
         let mmoeConfiguration = MMoE.Configuration(inputSize: width, taskCount: 3, expertCount: 2, expertLayers: [4],
                                                    towerLayers: [])
-        let ranker = Ranker<MMoE>(layout: layout, tasks: Self.tasks, configuration: mmoeConfiguration, stream: &stream)
+        let ranker = MultiTaskRanker<MMoE>(layout: layout, tasks: Self.tasks, configuration: mmoeConfiguration, stream: &stream)
         let url = Self.temporaryURL("mismatch")
         defer { try? FileManager.default.removeItem(at: url) }
         try ranker.save(to: url)
@@ -76,14 +76,14 @@ struct RankerCheckpointTests {
                 Issue.record("unexpected error \(error)")
             }
         }
-        expectMismatch("\"mmoe\" ranker, expected \"ple\"") { _ = try Ranker<PLE>(contentsOf: url) }
-        var wider = Ranker<MMoE>(layout: layout, tasks: Self.tasks, configuration: .init(
+        expectMismatch("\"mmoe\" ranker, expected \"ple\"") { _ = try MultiTaskRanker<PLE>(contentsOf: url) }
+        var wider = MultiTaskRanker<MMoE>(layout: layout, tasks: Self.tasks, configuration: .init(
             inputSize: width, taskCount: 3, expertCount: 3, expertLayers: [4], towerLayers: []), stream: &stream)
         expectMismatch("configuration") { try wider.load(from: url) }
         let otherLayout = FeatureLayout(categorical: [.init(name: "item", vocabularySize: 9, embeddingDimension: 3),
                                                       .init(name: "creator", vocabularySize: 4, embeddingDimension: 2)],
                                         numericalDimension: 4, numericalProjection: 3, numericalActivation: .tanh)
-        var relaid = Ranker<MMoE>(layout: otherLayout, tasks: Self.tasks, configuration: mmoeConfiguration, stream: &stream)
+        var relaid = MultiTaskRanker<MMoE>(layout: otherLayout, tasks: Self.tasks, configuration: mmoeConfiguration, stream: &stream)
         expectMismatch("feature layout differs: file has field item (vocabulary 7") { try relaid.load(from: url) }
         #expect(relaid.layout == otherLayout, "a failed load leaves the ranker unchanged")
 

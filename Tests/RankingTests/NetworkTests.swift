@@ -36,7 +36,7 @@ struct NetworkTests {
         let layout = smallLayout()
         var stream = RandomStream(seed: 7)
         let tasks = [TaskSpec(name: "click"), TaskSpec(name: "like")]
-        var ranker = Ranker<MMoE>(layout: layout, tasks: tasks,
+        var ranker = MultiTaskRanker<MMoE>(layout: layout, tasks: tasks,
                                   configuration: .init(inputSize: layout.encodedDimension, taskCount: 2, expertCount: 2,
                                                        expertLayers: [5], towerLayers: [3]), stream: &stream)
         let batch = randomBatch(layout, count: 4, seed: 8)

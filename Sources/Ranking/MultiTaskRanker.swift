@@ -6,7 +6,7 @@ import Numerics
 ///
 /// Parameters are visited encoder first (`encoder.*`), then the network (`network.*`), so one
 /// optimiser and one checkpoint cover both.
-public struct Ranker<Network: MultiTaskNetwork>: ParameterStore, Sendable {
+public struct MultiTaskRanker<Network: MultiTaskNetwork>: ParameterStore, Sendable {
     public let tasks: [TaskSpec]
     public private(set) var encoder: FeatureEncoder
     public private(set) var network: Network
@@ -22,10 +22,10 @@ public struct Ranker<Network: MultiTaskNetwork>: ParameterStore, Sendable {
         let encoder = FeatureEncoder(layout: layout, stream: &encoderStream)
         var network = Network(configuration: configuration, stream: &networkStream)
         precondition(network.inputSize == layout.encodedDimension,
-                     "Ranker: \(Network.architecture) takes \(network.inputSize) inputs, the feature layout encodes "
+                     "MultiTaskRanker: \(Network.architecture) takes \(network.inputSize) inputs, the feature layout encodes "
                      + "\(layout.encodedDimension)")
         precondition(network.taskCount == tasks.count,
-                     "Ranker: \(Network.architecture) has \(network.taskCount) outputs for \(tasks.count) tasks")
+                     "MultiTaskRanker: \(Network.architecture) has \(network.taskCount) outputs for \(tasks.count) tasks")
         network.prefixParameterNames("network.")
         self.tasks = tasks
         self.encoder = encoder

@@ -11,7 +11,7 @@ public enum RankerCheckpointKey {
     public static let all = [architecture, configuration, featureLayout, tasks]
 }
 
-extension Ranker {
+extension MultiTaskRanker {
     /// The checkpoint kind of every ranker; the architecture is in the metadata.
     public static var checkpointKind: String { "mtfsim-ranker" }
 
@@ -72,7 +72,7 @@ extension Ranker {
     @discardableResult
     public mutating func load(from url: URL) throws -> [String: String] {
         let checkpoint = try Checkpoint(contentsOf: url)
-        let loaded = try Ranker(checkpoint: checkpoint, path: url.path)
+        let loaded = try MultiTaskRanker(checkpoint: checkpoint, path: url.path)
         func mismatch(_ reason: String) -> CheckpointError {
             CheckpointError(path: url.path, kind: .architectureMismatch(reason))
         }
@@ -133,18 +133,18 @@ public struct RankerDescription: Sendable {
 /// A ranker of any built-in architecture, as loaded from a checkpoint whose architecture is not
 /// known in advance (`mtfsim simulate --ranker FILE`).
 public enum AnyRanker: Sendable {
-    case sharedBottom(Ranker<SharedBottom>)
-    case mmoe(Ranker<MMoE>)
-    case ple(Ranker<PLE>)
+    case sharedBottom(MultiTaskRanker<SharedBottom>)
+    case mmoe(MultiTaskRanker<MMoE>)
+    case ple(MultiTaskRanker<PLE>)
 
     /// Loads the checkpoint at `url`, dispatching on its architecture.
     public init(contentsOf url: URL) throws {
         let checkpoint = try Checkpoint(contentsOf: url)
         let description = try RankerDescription(checkpoint: checkpoint, path: url.path)
         switch description.architecture {
-        case SharedBottom.architecture: self = .sharedBottom(try Ranker(checkpoint: checkpoint, path: url.path))
-        case MMoE.architecture: self = .mmoe(try Ranker(checkpoint: checkpoint, path: url.path))
-        case PLE.architecture: self = .ple(try Ranker(checkpoint: checkpoint, path: url.path))
+        case SharedBottom.architecture: self = .sharedBottom(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
+        case MMoE.architecture: self = .mmoe(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
+        case PLE.architecture: self = .ple(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
         default:
             throw CheckpointError(path: url.path, kind: .architectureMismatch(
                 "unknown ranker architecture \"\(description.architecture)\" (known: shared-bottom, mmoe, ple)"))
@@ -175,7 +175,7 @@ public enum AnyRanker: Sendable {
         }
     }
 
-    /// Per-task predictions for `batch` (allocates; keep a concrete `Ranker` for hot loops).
+    /// Per-task predictions for `batch` (allocates; keep a concrete `MultiTaskRanker` for hot loops).
     public mutating func predict(_ batch: FeatureBatch) -> Matrix {
         var outputs = Matrix(rows: 0, columns: 0)
         switch self {
