@@ -61,7 +61,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["Numerics"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Numerics", "NeuralNet"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "RankingTests", dependencies: ["Ranking", "NeuralNet", "TestSupport"]),

@@ -20,27 +20,6 @@ func matrixAwayFromZero(_ rows: Int, _ columns: Int, seed: UInt64) -> Matrix {
     }
 }
 
-/// `Σ c_ij · y_ij` in `Double`: a scalar loss whose gradient with respect to `y` is `c`.
-func projection(_ y: Matrix, _ c: Matrix) -> Double {
-    precondition(y.rows == c.rows && y.columns == c.columns)
-    var total = 0.0
-    for (a, b) in zip(y.elements, c.elements) { total += Double(a) * Double(b) }
-    return total
-}
-
-/// Checks every parameter gradient of `model` (already accumulated by one backward pass of
-/// `loss`) against central differences of `loss`.
-func checkParameterGradients<Model: ParameterStore>(
-    _ model: Model, label: String, check: GradientCheck = GradientCheck(), loss: (Model) -> Double
-) -> GradientCheck.Report {
-    let layout = model.parameterDescriptors.map { GradientCheck.Tensor(name: $0.name, rows: $0.rows, columns: $0.columns) }
-    return check.check(label: label, point: model.parameterVector(), analytic: model.gradientVector(), layout: layout) { v in
-        var perturbed = model
-        perturbed.setParameterVector(v)
-        return loss(perturbed)
-    }
-}
-
 /// A one-scalar model for optimiser tests.
 struct ScalarModel: ParameterStore {
     var parameter: Parameter

@@ -12,27 +12,6 @@ func randomMatrix(_ rows: Int, _ columns: Int, seed: UInt64, in range: ClosedRan
     }
 }
 
-/// `Σ c_ij · y_ij` in `Double`: a scalar loss whose gradient with respect to `y` is `c`.
-func projection(_ y: Matrix, _ c: Matrix) -> Double {
-    precondition(y.rows == c.rows && y.columns == c.columns, "projection: \(y.rows)×\(y.columns) vs \(c.rows)×\(c.columns)")
-    var total = 0.0
-    for (a, b) in zip(y.elements, c.elements) { total += Double(a) * Double(b) }
-    return total
-}
-
-/// Checks every parameter gradient of `model` (already accumulated by one backward pass of
-/// `loss`) against central differences of `loss`.
-func checkParameterGradients<Model: ParameterStore>(
-    _ model: Model, label: String, check: GradientCheck = GradientCheck(), loss: (Model) -> Double
-) -> GradientCheck.Report {
-    let layout = model.parameterDescriptors.map { GradientCheck.Tensor(name: $0.name, rows: $0.rows, columns: $0.columns) }
-    return check.check(label: label, point: model.parameterVector(), analytic: model.gradientVector(), layout: layout) { v in
-        var perturbed = model
-        perturbed.setParameterVector(v)
-        return loss(perturbed)
-    }
-}
-
 /// Sets every bias to a seeded value in [0.1, 0.5]. Freshly initialised biases are exactly zero, so
 /// a ReLU unit whose inputs are all zero (a dead row upstream) sits exactly on its kink, where
 /// central differences are meaningless; positive biases move evaluation points off the kinks.
