@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Rollout", targets: ["Rollout"]),
         .library(name: "EpisodeLog", targets: ["EpisodeLog"]),
         .library(name: "Ranking", targets: ["Ranking"]),
+        .library(name: "Agents", targets: ["Agents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,13 +39,18 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
         ),
         .target(name: "NeuralNet", dependencies: ["Numerics"], swiftSettings: internalChecks),
-        .target(name: "Ranking", dependencies: ["Numerics", "NeuralNet"], swiftSettings: internalChecks),
         .target(
             name: "Simulator",
             dependencies: ["Numerics", .product(name: "Yams", package: "Yams")],
             swiftSettings: internalChecks
         ),
-        .target(name: "Rollout", dependencies: ["Numerics", "Simulator", "EpisodeLog"], swiftSettings: internalChecks),
+        .target(name: "Ranking", dependencies: ["Numerics", "NeuralNet", "Simulator"], swiftSettings: internalChecks),
+        .target(
+            name: "Rollout",
+            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "EpisodeLog"],
+            swiftSettings: internalChecks
+        ),
+        .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "Rollout"], swiftSettings: internalChecks),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
@@ -55,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog",
+                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,9 +70,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Numerics", "NeuralNet"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
-        .testTarget(name: "RankingTests", dependencies: ["Ranking", "NeuralNet", "TestSupport"]),
+        .testTarget(name: "RankingTests", dependencies: ["Ranking", "NeuralNet", "Simulator", "Rollout", "TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "EpisodeLog", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

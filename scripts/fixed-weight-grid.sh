@@ -13,5 +13,5 @@ for c in 0 0.25 0.5 0.75 1; do
     done
   done
 done
-.build/release/mtfsim compare --env short-video --seeds 1 --first-seed "$seed" --sessions "$sessions" --json "${args[@]}" \
-  | python3 -c 'import json,sys; e=json.load(sys.stdin); e.sort(key=lambda x: x["rewardPerUserDay"]["mean"]); print(json.dumps(e, indent=1))'
+.build/release/mtfsim compare --env short-video --users all --seeds 1 --first-seed "$seed" --sessions "$sessions" --json "${args[@]}" \
+  | python3 -c 'import json,sys; e=json.load(sys.stdin)["policies"]; e.sort(key=lambda x: x["rewardPerUserDay"]["mean"]); print(json.dumps(e, indent=1))'

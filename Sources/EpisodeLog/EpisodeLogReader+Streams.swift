@@ -20,7 +20,7 @@ extension EpisodeLogReader {
     public func impressions(run: Int, batchSize: Int = 16384) -> LogBatches<KeyedImpression> {
         let query = KeysetQuery(
             table: "impressions", keyColumns: RowDecoding.impressionKeyColumns,
-            valueColumns: RowDecoding.impressionValueColumns)
+            valueColumns: RowDecoding.impressionValueColumns(schemaVersion: schemaVersion))
         return batches(query, run: run, batchSize: batchSize) { row, path in
             try RowDecoding.impression(row, path: path)
         }

@@ -68,7 +68,7 @@ public final class EpisodeLogReader: Sendable {
                 steps.append(try RowDecoding.step(row, path: path).step)
             }
             let impressionRows = try Row.fetchCursor(
-                db, sql: "SELECT \(RowDecoding.impressionColumns) FROM impressions \(keyFilter) "
+                db, sql: "SELECT \(RowDecoding.impressionColumns(schemaVersion: schemaVersion)) FROM impressions \(keyFilter) "
                     + "ORDER BY request_index, position",
                 arguments: key)
             while let row = try impressionRows.next() {

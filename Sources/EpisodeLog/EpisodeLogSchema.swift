@@ -16,7 +16,7 @@ enum EpisodeLogSchema {
     static let requiredTables: Set<String> = ["runs", "sessions", "steps", "impressions", "candidates"]
 
     /// `migrations[v]` upgrades a file from version `v` to `v + 1`. Never edit a released migration; append one.
-    static let migrations: [@Sendable (Database) throws -> Void] = [createVersion1]
+    static let migrations: [@Sendable (Database) throws -> Void] = [createVersion1, addTrueProbabilities]
 
     /// Brings `db` from its `user_version` to `currentVersion`, one transaction per migration, so an
     /// interrupted upgrade leaves a file at a valid intermediate version.
@@ -132,6 +132,17 @@ enum EpisodeLogSchema {
                 PRIMARY KEY (run_id, episode, session_index, request_index),
                 FOREIGN KEY (run_id, episode, session_index, request_index) REFERENCES steps
             );
+            """)
+    }
+
+    /// Version 2: the world's true per-task probabilities of each shown item (`impressions.true_probabilities`,
+    /// Float32 BLOB in task order, NULL when unknown), so that evaluation can put a ranker beside its ceiling; and
+    /// random exposure (`impressions.random_exposure`, `runs.random_exposure`: the probability per slot).
+    private static func addTrueProbabilities(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE impressions ADD COLUMN true_probabilities BLOB;
+            ALTER TABLE impressions ADD COLUMN random_exposure INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE runs ADD COLUMN random_exposure REAL NOT NULL DEFAULT 0;
             """)
     }
 }

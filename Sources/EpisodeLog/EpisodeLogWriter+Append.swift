@@ -52,8 +52,8 @@ private struct AppendStatements {
             """)
         insertImpression = try prepare("""
             INSERT INTO impressions (run_id, episode, session_index, request_index, position, item, predictions,
-                tasks, examined, watch_seconds)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                tasks, examined, watch_seconds, true_probabilities, random_exposure)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             """)
         insertCandidates = try prepare("""
             INSERT INTO candidates (run_id, episode, session_index, request_index, items, predictions)
@@ -125,6 +125,8 @@ private struct AppendStatements {
             i.bind(8, Int64(impression.tasks))
             i.bind(9, impression.examined)
             i.bind(10, Double(impression.watchSeconds))
+            if let truth = impression.trueProbabilities { i.bindBlob(11, truth) } else { i.bindNull(11) }
+            i.bind(12, impression.randomExposure)
             try LittleEndianBlob.withBytes(of: impression.predictions) { predictions in
                 i.bindBlob(7, noCopy: predictions)
                 try i.execute()

@@ -186,6 +186,9 @@ public final class EpisodeLogWriter: Sendable {
             throw fail("actionLow/actionHigh have \(metadata.actionLow.count)/\(metadata.actionHigh.count) values "
                        + "for \(metadata.actionNames.count) action names")
         }
+        guard metadata.randomExposure >= 0 && metadata.randomExposure < 1 else {
+            throw fail("randomExposure \(metadata.randomExposure) is not a probability in [0, 1)")
+        }
         guard metadata.taskNames.count <= 32 else {
             throw fail("\(metadata.taskNames.count) tasks do not fit the 32-bit tasks bitmask")
         }

@@ -34,6 +34,12 @@ struct RawStatement {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds SQL NULL.
+    @inline(__always) func bindNull(_ index: Int32) {
+        let code = sqlite3_bind_null(handle, index)
+        assert(code == SQLITE_OK)
+    }
+
     /// Binds text (SQLite copies it).
     func bind(_ index: Int32, text: String) {
         let code = sqlite3_bind_text(handle, index, text, -1, sqliteTransient)

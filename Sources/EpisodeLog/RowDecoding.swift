@@ -17,8 +17,15 @@ enum RowDecoding {
     ]
     static let stepColumns = (stepKeyColumns + stepValueColumns).joined(separator: ", ")
     static let impressionKeyColumns = ["episode", "session_index", "request_index", "position"]
-    static let impressionValueColumns = ["item", "predictions", "tasks", "examined", "watch_seconds"]
-    static let impressionColumns = (impressionKeyColumns + impressionValueColumns).joined(separator: ", ")
+    /// Impression values; a version-1 log has no `true_probabilities` column and reads it as NULL.
+    static func impressionValueColumns(schemaVersion: Int) -> [String] {
+        ["item", "predictions", "tasks", "examined", "watch_seconds"]
+            + (schemaVersion >= 2 ? ["true_probabilities", "random_exposure"]
+                                  : ["NULL AS true_probabilities", "0 AS random_exposure"])
+    }
+    static func impressionColumns(schemaVersion: Int) -> String {
+        (impressionKeyColumns + impressionValueColumns(schemaVersion: schemaVersion)).joined(separator: ", ")
+    }
     static let candidateValueColumns = ["items", "predictions"]
     static let candidateColumns = (stepKeyColumns + candidateValueColumns).joined(separator: ", ")
 
@@ -61,7 +68,9 @@ enum RowDecoding {
             predictions: try floats(row, 5, path: path),
             tasks: UInt32(truncatingIfNeeded: row[6] as Int64),
             examined: row[7],
-            watchSeconds: Float(row[8] as Double))
+            watchSeconds: Float(row[8] as Double),
+            trueProbabilities: row.hasNull(atIndex: 9) ? nil : try floats(row, 9, path: path),
+            randomExposure: row[10])
         return KeyedImpression(episode: row[0], sessionIndex: row[1], requestIndex: row[2], impression: impression)
     }
 

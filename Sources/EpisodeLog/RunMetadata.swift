@@ -39,13 +39,15 @@ public struct RunMetadata: Sendable, Equatable {
     public var slateSize: Int
     /// Candidates scored per request.
     public var candidatesPerRequest: Int
+    /// Probability that a slate slot shows a uniformly random candidate instead of the ranked one (0: none).
+    public var randomExposure: Double
 
     public init(
         name: String, environmentName: String, environmentYAML: String, seed: UInt64, codeVersion: String,
         policySpec: String, policyParameters: String, rankerName: String, taskNames: [String],
         stateNames: [String], actionNames: [String], rewardComponentNames: [String],
         actionLow: [Float], actionHigh: [Float], requestedSessions: Int, lanes: Int, logsCandidates: Bool,
-        slateSize: Int, candidatesPerRequest: Int
+        slateSize: Int, candidatesPerRequest: Int, randomExposure: Double = 0
     ) {
         self.name = name
         self.environmentName = environmentName
@@ -66,5 +68,6 @@ public struct RunMetadata: Sendable, Equatable {
         self.logsCandidates = logsCandidates
         self.slateSize = slateSize
         self.candidatesPerRequest = candidatesPerRequest
+        self.randomExposure = randomExposure
     }
 }

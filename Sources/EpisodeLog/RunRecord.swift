@@ -31,6 +31,8 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var logsCandidates: Bool
     var slateSize: Int
     var candidatesPerRequest: Int
+    /// Absent (nil) in version-1 files.
+    var randomExposure: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, seed, lanes
@@ -52,6 +54,7 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         case logsCandidates = "logs_candidates"
         case slateSize = "slate_size"
         case candidatesPerRequest = "candidates_per_request"
+        case randomExposure = "random_exposure"
     }
 
     init(metadata m: RunMetadata, status: RunStatus, createdAt: Date) {
@@ -78,6 +81,7 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         logsCandidates = m.logsCandidates
         slateSize = m.slateSize
         candidatesPerRequest = m.candidatesPerRequest
+        randomExposure = m.randomExposure
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -98,7 +102,8 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
             policyParameters: policyParameters, rankerName: rankerName, taskNames: taskNames,
             stateNames: stateNames, actionNames: actionNames, rewardComponentNames: rewardComponentNames,
             actionLow: actionLow, actionHigh: actionHigh, requestedSessions: requestedSessions, lanes: lanes,
-            logsCandidates: logsCandidates, slateSize: slateSize, candidatesPerRequest: candidatesPerRequest)
+            logsCandidates: logsCandidates, slateSize: slateSize, candidatesPerRequest: candidatesPerRequest,
+            randomExposure: randomExposure ?? 0)
         return RunInfo(id: Int(id), metadata: metadata, status: status, createdAt: createdAt, finishedAt: finishedAt)
     }
 }

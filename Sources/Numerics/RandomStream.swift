@@ -120,6 +120,14 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         return Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
+    /// Shuffles `elements` in place (Fisher–Yates, Durstenfeld's form), drawing from this stream.
+    public mutating func shuffle<Element>(_ elements: inout [Element]) {
+        guard elements.count > 1 else { return }
+        for i in stride(from: elements.count - 1, to: 0, by: -1) {
+            elements.swapAt(i, nextIndex(below: i + 1))
+        }
+    }
+
     /// The 256-bit state, for known-answer tests and checkpoints.
     public var state: (UInt64, UInt64, UInt64, UInt64) { (s0, s1, s2, s3) }
 }

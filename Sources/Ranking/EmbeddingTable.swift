@@ -14,10 +14,15 @@ public struct EmbeddingTable: ParameterStore, Sendable {
     public var table: Parameter
 
     /// A table with entries drawn from `N(0, 1/dimension)`, so embeddings start with norm ≈ 1.
-    public init(vocabularySize: Int, dimension: Int, stream: inout RandomStream, name: String = "embedding") {
+    ///
+    /// - Parameter standardDeviation: overrides the `1/√dimension` scale; 0 gives an all-zero table, whose rows
+    ///   stay zero until an example uses them (Adam leaves a row with zero gradients in place), so an id never
+    ///   seen in training is scored as the average id rather than by a random vector.
+    public init(vocabularySize: Int, dimension: Int, stream: inout RandomStream, name: String = "embedding",
+                standardDeviation: Float? = nil) {
         precondition(vocabularySize > 0 && dimension > 0,
                      "EmbeddingTable(\(name)): vocabulary \(vocabularySize) and dimension \(dimension) must be positive")
-        let std = Float((1.0 / Double(dimension)).squareRoot())
+        let std = standardDeviation ?? Float((1.0 / Double(dimension)).squareRoot())
         var values = Matrix(rows: vocabularySize, columns: dimension)
         values.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count { p[i] = std * stream.normalFloat() }

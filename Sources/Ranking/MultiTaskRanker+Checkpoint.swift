@@ -139,14 +139,18 @@ public enum AnyRanker: Sendable {
 
     /// Loads the checkpoint at `url`, dispatching on its architecture.
     public init(contentsOf url: URL) throws {
-        let checkpoint = try Checkpoint(contentsOf: url)
-        let description = try RankerDescription(checkpoint: checkpoint, path: url.path)
+        try self.init(checkpoint: try Checkpoint(contentsOf: url), path: url.path)
+    }
+
+    /// Rebuilds the ranker in `checkpoint`, dispatching on its architecture; `path` names it in errors.
+    public init(checkpoint: Checkpoint, path: String) throws {
+        let description = try RankerDescription(checkpoint: checkpoint, path: path)
         switch description.architecture {
-        case SharedBottom.architecture: self = .sharedBottom(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
-        case MMoE.architecture: self = .mmoe(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
-        case PLE.architecture: self = .ple(try MultiTaskRanker(checkpoint: checkpoint, path: url.path))
+        case SharedBottom.architecture: self = .sharedBottom(try MultiTaskRanker(checkpoint: checkpoint, path: path))
+        case MMoE.architecture: self = .mmoe(try MultiTaskRanker(checkpoint: checkpoint, path: path))
+        case PLE.architecture: self = .ple(try MultiTaskRanker(checkpoint: checkpoint, path: path))
         default:
-            throw CheckpointError(path: url.path, kind: .architectureMismatch(
+            throw CheckpointError(path: path, kind: .architectureMismatch(
                 "unknown ranker architecture \"\(description.architecture)\" (known: shared-bottom, mmoe, ple)"))
         }
     }

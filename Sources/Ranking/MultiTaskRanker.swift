@@ -13,13 +13,14 @@ public struct MultiTaskRanker<Network: MultiTaskNetwork>: ParameterStore, Sendab
     private var encoded = Matrix(rows: 0, columns: 0)
 
     /// A freshly initialised ranker; `configuration`'s input size must equal the layout's encoded
-    /// width and its task count the number of tasks.
+    /// width and its task count the number of tasks. `embeddingStandardDeviation` as in `FeatureEncoder`.
     public init(layout: FeatureLayout, tasks: [TaskSpec], configuration: Network.Configuration,
-                stream: inout RandomStream) {
+                stream: inout RandomStream, embeddingStandardDeviation: Float? = nil) {
         TaskSpec.validate(tasks)
         var encoderStream = RandomStream(seed: stream.next(), keys: streamKey("encoder"))
         var networkStream = RandomStream(seed: stream.next(), keys: streamKey("network"))
-        let encoder = FeatureEncoder(layout: layout, stream: &encoderStream)
+        let encoder = FeatureEncoder(layout: layout, stream: &encoderStream,
+                                     embeddingStandardDeviation: embeddingStandardDeviation)
         var network = Network(configuration: configuration, stream: &networkStream)
         precondition(network.inputSize == layout.encodedDimension,
                      "MultiTaskRanker: \(Network.architecture) takes \(network.inputSize) inputs, the feature layout encodes "

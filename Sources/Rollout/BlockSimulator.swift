@@ -16,6 +16,11 @@ final class BlockSimulator {
     let ranker: any Ranker
     let policy: any FusionPolicy
     let seed: UInt64
+    let userPool: UserPool
+    /// Probability that a slot shows a uniformly random candidate instead of the ranked one.
+    let randomExposure: Double
+    /// Recorded with every traced step (the learner's update count when the behaviour policy was taken).
+    let policyVersion: Int
     let collectImpressions: Bool
     /// Whether sessions are traced for the episode log, and whether traces include the candidate sets.
     let trace: Bool
@@ -42,9 +47,17 @@ final class BlockSimulator {
     let categoryCDF: UnsafeMutablePointer<Double>
     let uniforms: UnsafeMutablePointer<Float>
     let users: UnsafeMutablePointer<Int32>
+    let requestIndices: UnsafeMutablePointer<Int32>
     let affinity: UnsafeMutablePointer<Float>
     let candidateBoredom: UnsafeMutablePointer<Float>
     var stampCounter: Int32 = 0
+    /// The active lanes' engagement histories, in batch-row order, while the ranker runs.
+    var historyRows: [EngagementHistory] = []
+    /// Realised tasks and examination of the slate being answered (for the engagement history).
+    let slateTasks: UnsafeMutablePointer<UInt32>
+    let slateExamined: UnsafeMutablePointer<Bool>
+    /// Whether each slot of the slates being answered holds a random exposure, `lanes × n`.
+    let slateRandom: UnsafeMutablePointer<Bool>
     var states: Matrix
     var policyOutput: PolicyOutput
 
@@ -54,7 +67,11 @@ final class BlockSimulator {
     let gmvTask: Int
 
     init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool,
-         trace: Bool = false, logCandidates: Bool = false) {
+         trace: Bool = false, logCandidates: Bool = false, userPool: UserPool = .all, policyVersion: Int = 0,
+         randomExposure: Double = 0) {
+        self.userPool = userPool
+        self.randomExposure = randomExposure
+        self.policyVersion = policyVersion
         self.world = world
         self.ranker = ranker
         self.policy = policy
@@ -87,6 +104,12 @@ final class BlockSimulator {
         categoryCDF = .allocate(zeroed: categories)
         uniforms = .allocate(zeroed: t + 2)
         users = .allocate(zeroed: lanes)
+        requestIndices = .allocate(zeroed: lanes)
+        slateTasks = .allocate(zeroed: n)
+        slateExamined = .allocate(capacity: max(n, 1))
+        slateExamined.initialize(repeating: false, count: max(n, 1))
+        slateRandom = .allocate(capacity: max(lanes * n, 1))
+        slateRandom.initialize(repeating: false, count: max(lanes * n, 1))
         affinity = .allocate(zeroed: k)
         candidateBoredom = .allocate(zeroed: k)
         states = Matrix(rows: lanes, columns: stateDimension)
@@ -100,7 +123,10 @@ final class BlockSimulator {
         for p in [interest, boredom, conditional, truth, watchLocation, predictions, scores, uniforms, affinity, candidateBoredom] {
             p.deallocate()
         }
-        for p in [items, slate, stamp, users] { p.deallocate() }
+        for p in [items, slate, stamp, users, requestIndices] { p.deallocate() }
+        slateTasks.deallocate()
+        slateExamined.deallocate()
+        slateRandom.deallocate()
         categoryCDF.deallocate()
     }
 
@@ -115,11 +141,13 @@ final class BlockSimulator {
         var reward = 0.0
         var observables: SessionObservables
         var history = HistoryObservables()
+        var engagement: EngagementHistory
         var active = true
         var retrieval: RandomStream
         var rankerStream: RandomStream
         var policyStream: RandomStream
         var response: RandomStream
+        var exposure: RandomStream
         /// The session's steps so far, when tracing.
         var steps: [LoggedStep] = []
     }
@@ -128,13 +156,15 @@ final class BlockSimulator {
     func run(episodes: Range<Int>) -> BlockResult {
         precondition(episodes.count <= lanes, "BlockSimulator: more episodes than lanes")
         lane = episodes.map { e in
-            let user = e % population.count
+            let user = userPool.user(episode: e, population: population.count)
             return LaneState(
                 episode: e, user: user, observables: SessionObservables(taskCount: t),
+                engagement: EngagementHistory(taskCount: t, categoryCount: categories),
                 retrieval: StreamPurpose.stream(StreamPurpose.retrieval, seed: seed, episode: e, session: 0),
                 rankerStream: StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: 0),
                 policyStream: StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: 0),
-                response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0))
+                response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0),
+                exposure: StreamPurpose.stream(StreamPurpose.exposure, seed: seed, episode: e, session: 0))
         }
         for (l, state) in lane.enumerated() {
             for j in 0..<d { interest[l * d + j] = population.latentInterests[state.user * d + j] }
@@ -161,13 +191,21 @@ final class BlockSimulator {
         // Ranker predictions for all candidates of the batch.
         for (r, l) in active.enumerated() {
             users[r] = Int32(lane[l].user)
+            requestIndices[r] = Int32(lane[l].observables.requestIndex)
             streams[r] = lane[l].rankerStream
         }
-        let batch = CandidateBatch(lanes: b, candidatesPerLane: k, taskCount: t, users: users, items: items,
-                                   catalog: catalog, population: population, oracleProbabilities: truth)
-        streams.withUnsafeMutableBufferPointer { s in
-            ranker.predict(batch, streams: s.baseAddress!, into: predictions)
+        historyRows.removeAll(keepingCapacity: true)
+        for l in active { historyRows.append(lane[l].engagement) }
+        historyRows.withUnsafeBufferPointer { h in
+            let batch = CandidateBatch(lanes: b, candidatesPerLane: k, taskCount: t, users: users, items: items,
+                                       catalog: catalog, population: population, oracleProbabilities: truth,
+                                       requestIndices: requestIndices, histories: h.baseAddress)
+            streams.withUnsafeMutableBufferPointer { s in
+                ranker.predict(batch, streams: s.baseAddress!, into: predictions)
+            }
         }
+        // Release the copies so that recording the responses does not copy the histories' storage.
+        historyRows.removeAll(keepingCapacity: true)
         for (r, l) in active.enumerated() { lane[l].rankerStream = streams[r] }
 
         // Observed states, then the policy's actions.
@@ -195,8 +233,26 @@ final class BlockSimulator {
                 world.fusion.score(predictions: predictions + r * k * t, count: k, action: act.baseAddress! + r * a, into: scores)
             }
             Fusion.topIndices(scores: scores, count: k, n: n, into: slate + r * n)
+            if randomExposure > 0 { exposeRandomly(lane: l, row: r) }
             respond(&lane[l], lane: l, row: r, result: &result)
         }
+    }
+
+    /// Replaces each slot of row `row`'s slate, with probability `randomExposure`, by a uniformly random
+    /// candidate not already in the slate, drawing from the lane's own exposure stream (so the other streams
+    /// stay on common random numbers).
+    private func exposeRandomly(lane l: Int, row: Int) {
+        let s = slate + row * n
+        var rng = lane[l].exposure
+        for position in 0..<n {
+            slateRandom[row * n + position] = false
+            guard rng.nextUniform() < randomExposure else { continue }
+            var candidate: Int32
+            repeat { candidate = Int32(rng.nextIndex(below: k)) } while (0..<n).contains { s[$0] == candidate }
+            s[position] = candidate
+            slateRandom[row * n + position] = true
+        }
+        lane[l].exposure = rng
     }
 
     /// Fills row block `row` of `items` with K distinct candidates: interest-matched, popular, random.
@@ -286,7 +342,7 @@ final class BlockSimulator {
             requestIndex: requestIndex, state: Array(states.row(row)),
             action: Array(policyOutput.actions.row(row)), behaviourMean: Array(policyOutput.means.row(row)),
             explorationScale: policy.explorationScale, explorationGroup: policyOutput.groups[row].rawValue,
-            logDensity: policyOutput.logDensities[row], policyVersion: 0, reward: reward, rewardComponents: components,
+            logDensity: policyOutput.logDensities[row], policyVersion: policyVersion, reward: reward, rewardComponents: components,
             sessionEnd: false, terminal: false, truncated: false, impressions: impressions, candidates: candidates)
     }
 
@@ -303,10 +359,14 @@ final class BlockSimulator {
             let outcome = response.sample(item: item, conditional: conditional + r * t, watchLocation: watchLocation[r],
                                           durationSeconds: catalog.durationSeconds[item], position: position, uniforms: uniforms)
             state.observables.impressions += 1
+            slateTasks[position] = outcome.tasks
+            slateExamined[position] = outcome.examined
             if trace {
                 loggedImpressions.append(LoggedImpression(
                     position: position, item: Int32(item), predictions: Array(UnsafeBufferPointer(start: predictions + r * t, count: t)),
-                    tasks: outcome.tasks, examined: outcome.examined, watchSeconds: outcome.watchSeconds))
+                    tasks: outcome.tasks, examined: outcome.examined, watchSeconds: outcome.watchSeconds,
+                    trueProbabilities: Array(UnsafeBufferPointer(start: truth + r * t, count: t)),
+                    randomExposure: randomExposure > 0 && slateRandom[row * n + position]))
             }
             if collectImpressions {
                 result.impressionSamples.append(ImpressionSample(
@@ -357,6 +417,12 @@ final class BlockSimulator {
             }
         }
         for c in 0..<categories { boredom[l * categories + c] *= Float(dyn.boredomDecay) }
+        let slateRow = slate + row * n, rowItems = items + row * k
+        catalog.category.withUnsafeBufferPointer { category in
+            state.engagement.record(count: n, examined: { self.slateExamined[$0] },
+                                    categories: { category[Int(rowItems[Int(slateRow[$0])])] },
+                                    tasks: { self.slateTasks[$0] })
+        }
         requestReward += config.reward.watchMinutes * watchSeconds / 60
         let decay = Float(dyn.satisfactionDecay)
         state.satisfaction = decay * state.satisfaction + (1 - decay) * (examined > 0 ? itemSatisfaction / Float(examined) : 0)
@@ -442,6 +508,8 @@ final class BlockSimulator {
         let recovery = Float(Elementary.pow(0.5, gap / 60 / config.dynamics.boredomHalfLifeHours))
         for c in 0..<categories { boredom[l * categories + c] *= recovery }
         state.session += 1
+        // The same expression the ranker-training loader evaluates from the logged session times.
+        state.engagement.startSession(idleHours: (nextStart - (state.sessionStartMinutes + durationMinutes)) / 60)
         state.sessionStartMinutes = nextStart
         state.satisfaction = 0
         state.fatigue = 0
@@ -453,6 +521,7 @@ final class BlockSimulator {
         state.rankerStream = StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: s)
         state.policyStream = StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: s)
         state.response = StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: s)
+        state.exposure = StreamPurpose.stream(StreamPurpose.exposure, seed: seed, episode: e, session: s)
     }
 }
 

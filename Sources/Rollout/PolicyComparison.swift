@@ -18,6 +18,12 @@ public struct PolicyComparison: Sendable {
         public var sessionsPerUserDay: Double
         public var clickRate: Double
         public var watchSecondsPerSession: Double
+        /// Mean count of each task per session (plays, long views, likes, …: the interactions).
+        public var taskCountsPerSession: [String: Double]
+        /// Share of sessions after which the user did not churn.
+        public var returnRate: Double
+        /// Mean gap before a return, hours.
+        public var meanReturnGapHours: Double
         /// Paired difference of reward per user-day to the first policy (episodes complete in both runs).
         public var differenceToFirst: SimulationSummary.Estimate?
         public var pairedEpisodes: Int
@@ -26,10 +32,14 @@ public struct PolicyComparison: Sendable {
     public var entries: [Entry]
     public var seeds: [UInt64]
     public var sessionsPerRun: Int
+    public var users: UserPool
 
-    /// Runs `policies` (specs parsed against each seed's world) for `sessions` sessions on every seed.
+    /// Runs `policies` (specs resolved against each seed's world by `resolve`) for `sessions` sessions of `users`
+    /// on every seed.
     public static func run(config: EnvironmentConfig, policies specs: [String], seeds: [UInt64], sessions: Int,
-                           threads: Int, progress: (@Sendable (Int) -> Void)? = nil) throws -> PolicyComparison {
+                           threads: Int, users: UserPool = .all,
+                           resolve: (String, World) throws -> any FusionPolicy = { try PolicySpec.parse($0, world: $1) },
+                           progress: (@Sendable (Int) -> Void)? = nil) throws -> PolicyComparison {
         precondition(!specs.isEmpty && !seeds.isEmpty, "PolicyComparison: no policies or seeds")
         // perEpisode[p][seed index] = [episode: reward per day]; records[p] = all sessions.
         var perEpisode = [[[Int: Double]]](repeating: [], count: specs.count)
@@ -41,9 +51,9 @@ public struct PolicyComparison: Sendable {
             let world = try World(config: config, seed: seed)
             let ranker = OracleNoiseRanker(config: config)
             for (p, spec) in specs.enumerated() {
-                let policy = try PolicySpec.parse(spec, world: world)
+                let policy = try resolve(spec, world)
                 specNames[p] = policy.spec
-                let output = Simulation(world: world, ranker: ranker, policy: policy, seed: seed)
+                let output = Simulation(world: world, ranker: ranker, policy: policy, seed: seed, users: users)
                     .run(.init(sessions: sessions, threads: threads))
                 perEpisode[p].append(completeEpisodeRewardPerDay(output.sessions, horizonDays: config.episode.horizonDays))
                 // Episodes of different seeds are different users: give them distinct cluster ids.
@@ -78,6 +88,13 @@ public struct PolicyComparison: Sendable {
                 }
             }
             let ci = values.count > 1 ? tInterval(values: values) : nil
+            let sessionCount = Double(max(records[p].count, 1))
+            var taskCounts: [String: Double] = [:]
+            for (k, name) in config.taskNames.enumerated() {
+                taskCounts[name] = Double(records[p].reduce(0) { $0 + $1.taskCounts[k] }) / sessionCount
+            }
+            let gaps = records[p].filter { $0.end == .returned }.compactMap(\.returnGapMinutes)
+            let churned = records[p].filter { $0.end == .churned }.count
             entries.append(Entry(
                 policy: specNames[p],
                 rewardPerUserDay: .init(mean: ci?.estimate ?? .nan, lower: ci?.lower ?? .nan, upper: ci?.upper ?? .nan),
@@ -85,14 +102,57 @@ public struct PolicyComparison: Sendable {
                 requestsPerSession: summary.requestsPerSession.mean,
                 sessionsPerUserDay: summary.sessionsPerUserDay,
                 clickRate: summary.ratePerImpression[config.taskNames[0]] ?? .nan,
-                watchSecondsPerSession: summary.watchSecondsPerSession,
+                watchSecondsPerSession: summary.watchSecondsPerSession, taskCountsPerSession: taskCounts,
+                returnRate: 1 - Double(churned) / sessionCount,
+                meanReturnGapHours: gaps.isEmpty ? .nan : gaps.reduce(0, +) / Double(gaps.count) / 60,
                 differenceToFirst: difference, pairedEpisodes: paired))
         }
-        return PolicyComparison(entries: entries, seeds: seeds, sessionsPerRun: sessions)
+        return PolicyComparison(entries: entries, seeds: seeds, sessionsPerRun: sessions, users: users)
+    }
+
+    /// Several policies of one kind (e.g. one agent trained with 5 seeds) summarised together: the replication
+    /// unit is the member, so intervals are t-intervals over the members' means (all members ran on the same
+    /// users with common random numbers, so their spread is the training-seed variation).
+    public struct Group: Sendable, Codable {
+        public var name: String
+        public var members: [String]
+        /// Mean over members of their reward per user-day, 95% t-interval over members.
+        public var rewardPerUserDay: SimulationSummary.Estimate
+        public var rewardPerSession: SimulationSummary.Estimate
+        public var requestsPerSession: Double
+        public var sessionsPerUserDay: Double
+        public var watchSecondsPerSession: Double
+        public var returnRate: Double
+        /// Mean over members of their paired difference to the first policy, t-interval over members.
+        public var differenceToFirst: SimulationSummary.Estimate?
+    }
+
+    /// Summaries of `groups` (a name and the indices of its members' entries).
+    public func summarise(groups: [(name: String, members: [Int])]) -> [Group] {
+        groups.map { group in
+            let members = group.members.map { entries[$0] }
+            func estimate(_ values: [Double]) -> SimulationSummary.Estimate {
+                let mean = values.reduce(0, +) / Double(max(values.count, 1))
+                guard values.count > 1 else { return .init(mean: mean, lower: .nan, upper: .nan) }
+                let ci = tInterval(values: values)
+                return .init(mean: ci.estimate, lower: ci.lower, upper: ci.upper)
+            }
+            func average(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+            let differences = members.compactMap { $0.differenceToFirst?.mean }
+            return Group(
+                name: group.name, members: members.map(\.policy),
+                rewardPerUserDay: estimate(members.map(\.rewardPerUserDay.mean)),
+                rewardPerSession: estimate(members.map(\.rewardPerSession.mean)),
+                requestsPerSession: average(members.map(\.requestsPerSession)),
+                sessionsPerUserDay: average(members.map(\.sessionsPerUserDay)),
+                watchSecondsPerSession: average(members.map(\.watchSecondsPerSession)),
+                returnRate: average(members.map(\.returnRate)),
+                differenceToFirst: differences.count == members.count && !differences.isEmpty ? estimate(differences) : nil)
+        }
     }
 
     /// Reward per day of each complete episode (one that ended in churn or at the horizon).
-    static func completeEpisodeRewardPerDay(_ records: [SessionRecord], horizonDays: Double) -> [Int: Double] {
+    public static func completeEpisodeRewardPerDay(_ records: [SessionRecord], horizonDays: Double) -> [Int: Double] {
         var total: [Int: Double] = [:]
         var complete = Set<Int>()
         for r in records {

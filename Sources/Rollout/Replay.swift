@@ -83,15 +83,17 @@ public enum Replay {
     }
 
     /// Re-runs the logged run's users from the same starting state, with the same random streams, under `policy`
-    /// (common random numbers), and pairs every episode that is complete in both runs with its logged counterpart.
+    /// (common random numbers) and the logged ranker, and pairs every episode that is complete in both runs with its logged counterpart.
     public static func resimulate(reader: EpisodeLogReader, run: RunInfo, world: World, policy: any FusionPolicy,
                                   threads: Int) throws -> Resimulation {
         var logged: [Int: [LoggedSession]] = [:]
         try reader.sessions(run: run.id).forEach { batch in
             for s in batch { logged[s.episode, default: []].append(s) }
         }
-        let output = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: run.metadata.seed)
-            .run(.init(sessions: run.metadata.requestedSessions, threads: threads, lanes: run.metadata.lanes))
+        let ranker = try SimulationRanker.make(run.metadata.rankerName, world: world)
+        let output = Simulation(world: world, ranker: ranker, policy: policy, seed: run.metadata.seed)
+            .run(.init(sessions: run.metadata.requestedSessions, threads: threads, lanes: run.metadata.lanes,
+                       randomExposure: run.metadata.randomExposure))
         var fresh: [Int: [SessionRecord]] = [:]
         for s in output.sessions { fresh[s.episode, default: []].append(s) }
         var reward: [Double] = [], depth: [Double] = [], gap: [Double] = [], count: [Double] = []

@@ -14,12 +14,19 @@ public struct Simulation: Sendable {
     public let ranker: any Ranker
     public let policy: any FusionPolicy
     public let seed: UInt64
+    /// The users episodes are drawn from.
+    public let users: UserPool
+    /// Recorded with every traced step.
+    public let policyVersion: Int
 
-    public init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64) {
+    public init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, users: UserPool = .all,
+                policyVersion: Int = 0) {
         self.world = world
         self.ranker = ranker
         self.policy = policy
         self.seed = seed
+        self.users = users
+        self.policyVersion = policyVersion
     }
 
     /// Options of a run.
@@ -37,10 +44,12 @@ public struct Simulation: Sendable {
         public var sessionSink: (@Sendable ([LoggedSession]) -> Void)?
         /// Whether traces include every request's full candidate set and predictions.
         public var logCandidates: Bool
+        /// Probability that a slate slot shows a uniformly random candidate (unbiased traffic for rankers).
+        public var randomExposure: Double
 
         public init(sessions: Int, threads: Int = 1, lanes: Int = 64, impressionSampleLimit: Int = 0,
                     progress: (@Sendable (Int) -> Void)? = nil, sessionSink: (@Sendable ([LoggedSession]) -> Void)? = nil,
-                    logCandidates: Bool = false) {
+                    logCandidates: Bool = false, randomExposure: Double = 0) {
             self.sessions = sessions
             self.threads = threads
             self.lanes = lanes
@@ -48,6 +57,7 @@ public struct Simulation: Sendable {
             self.progress = progress
             self.sessionSink = sessionSink
             self.logCandidates = logCandidates
+            self.randomExposure = randomExposure
         }
     }
 
@@ -77,7 +87,8 @@ public struct Simulation: Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed, lanes: lanes,
                                            collectImpressions: collect, trace: options.sessionSink != nil,
-                                           logCandidates: options.logCandidates)
+                                           logCandidates: options.logCandidates, userPool: users, policyVersion: policyVersion,
+                                           randomExposure: options.randomExposure)
             while true {
                 let block: Int? = shared.withLock { s in
                     guard !s.done else { return nil }
@@ -123,5 +134,30 @@ public struct Simulation: Sendable {
             }
             return Output(sessions: sessions, impressionSamples: samples, simulatedRequests: s.simulatedRequests)
         }
+    }
+
+    /// Simulates exactly the episodes `episodes` to their ends (whole blocks of `lanes`, spread over `threads`) and
+    /// returns all their sessions in (episode, session) order, with their steps when `trace` is set (what online
+    /// learners and their logs need). Identical for any thread count.
+    public func episodes(_ episodes: Range<Int>, threads: Int, lanes: Int = 64, trace: Bool,
+                         randomExposure: Double = 0) -> [SessionRecord] {
+        precondition(threads > 0 && lanes > 0, "Simulation.episodes: counts must be positive")
+        let blocks = stride(from: episodes.lowerBound, to: episodes.upperBound, by: lanes).map {
+            $0..<min($0 + lanes, episodes.upperBound)
+        }
+        let results = Mutex([Int: [SessionRecord]]())
+        let next = Atomic(0)
+        DispatchQueue.concurrentPerform(iterations: min(threads, max(blocks.count, 1))) { _ in
+            let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed, lanes: lanes,
+                                           collectImpressions: false, trace: trace, userPool: users,
+                                           policyVersion: policyVersion, randomExposure: randomExposure)
+            while true {
+                let b = next.add(1, ordering: .relaxed).oldValue
+                guard b < blocks.count else { return }
+                let sessions = simulator.run(episodes: blocks[b]).sessions
+                results.withLock { $0[b] = sessions }
+            }
+        }
+        return results.withLock { all in blocks.indices.flatMap { all[$0] ?? [] } }
     }
 }

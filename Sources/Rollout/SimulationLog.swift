@@ -16,7 +16,7 @@ public enum SimulationLog {
     /// The metadata of a run of `policy` on `world`.
     public static func metadata(name: String, world: World, environmentText: String, seed: UInt64,
                                 policy: any FusionPolicy, ranker: any Ranker, sessions: Int, lanes: Int,
-                                logCandidates: Bool) -> RunMetadata {
+                                logCandidates: Bool, randomExposure: Double = 0) -> RunMetadata {
         let config = world.config
         let parameters = "{\"spec\": \"\(policy.spec)\", \"explorationScale\": \(policy.explorationScale)}"
         return RunMetadata(
@@ -26,7 +26,7 @@ public enum SimulationLog {
             actionNames: world.actionSpace.names, rewardComponentNames: rewardComponentNames(taskNames: config.taskNames),
             actionLow: world.actionSpace.low, actionHigh: world.actionSpace.high, requestedSessions: sessions,
             lanes: lanes, logsCandidates: logCandidates, slateSize: config.slate.size,
-            candidatesPerRequest: config.retrieval.candidates)
+            candidatesPerRequest: config.retrieval.candidates, randomExposure: randomExposure)
     }
 
     /// Runs `simulation` and appends its sessions, minus those in `skip` (already committed by an

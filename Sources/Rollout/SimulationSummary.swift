@@ -37,6 +37,12 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
         public var mean: Double
         public var lower: Double
         public var upper: Double
+
+        public init(mean: Double, lower: Double, upper: Double) {
+            self.mean = mean
+            self.lower = lower
+            self.upper = upper
+        }
     }
 
     /// The gaps between a session and the next one.

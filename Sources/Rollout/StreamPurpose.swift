@@ -9,6 +9,7 @@ enum StreamPurpose {
     static let policy = streamKey("policy")
     static let response = streamKey("response")
     static let returnGap = streamKey("return")
+    static let exposure = streamKey("exposure")
 
     static func stream(_ purpose: UInt64, seed: UInt64, episode: Int, session: Int) -> RandomStream {
         RandomStream(seed: seed, keys: purpose, UInt64(episode), UInt64(session))

@@ -15,7 +15,8 @@ struct MTFSimCommand: ParsableCommand {
         Start with `mtfsim simulate`, then `mtfsim inspect logs/<run>.sqlite`.
         """,
         version: MTFSimVersion.string,
-        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
+        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, TrainCommand.self, TrainRankerCommand.self,
+                      EvaluateRankerCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 
     /// Selects OpenBLAS kernels (re-executing once when `BLASRuntime.needsOverride` names a better core

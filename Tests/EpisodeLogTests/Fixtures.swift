@@ -17,7 +17,7 @@ enum Fixtures {
             actionNames: ["w_click", "w_like", "w_follow"], rewardComponentNames: ["watch", "return"],
             actionLow: [-0.0, 0, -.infinity], actionHigh: [1, .greatestFiniteMagnitude, .infinity],
             requestedSessions: 100, lanes: 2, logsCandidates: logsCandidates, slateSize: 4,
-            candidatesPerRequest: 5)
+            candidatesPerRequest: 5, randomExposure: 0.125)
     }
 
     /// Values that must survive a BLOB round trip bit for bit.
@@ -51,7 +51,8 @@ enum Fixtures {
                 return LoggedImpression(
                     position: position, item: Int32(truncatingIfNeeded: stream.next()),
                     predictions: floats(tasks, &stream), tasks: bits, examined: stream.nextUniform() < 0.7,
-                    watchSeconds: Float(stream.nextUniform() * 30))
+                    watchSeconds: Float(stream.nextUniform() * 30),
+                    trueProbabilities: position == 2 ? nil : floats(tasks, &stream), randomExposure: position == 1)
             }
             impressionCount += shown
             let candidateCount = metadata.candidatesPerRequest
@@ -123,7 +124,8 @@ enum Exact {
     static func bits(_ value: Double) -> String { String(value.bitPattern, radix: 16) }
 
     static func text(_ i: LoggedImpression) -> String {
-        "imp \(i.position) \(i.item) [\(bits(i.predictions))] \(i.tasks) \(i.examined) \(bits([i.watchSeconds]))"
+        "imp \(i.position) \(i.item) [\(bits(i.predictions))] \(i.tasks) \(i.examined) \(bits([i.watchSeconds])) "
+            + (i.trueProbabilities.map { "truth [\(bits($0))]" } ?? "no truth") + (i.randomExposure ? " random" : "")
     }
 
     static func text(_ c: LoggedCandidates?) -> String {
@@ -157,6 +159,6 @@ enum Exact {
         "\(m.name)|\(m.environmentName)|\(m.environmentYAML)|\(m.seed)|\(m.codeVersion)|\(m.policySpec)|"
             + "\(m.policyParameters)|\(m.rankerName)|\(m.taskNames)|\(m.stateNames)|\(m.actionNames)|"
             + "\(m.rewardComponentNames)|\(bits(m.actionLow))|\(bits(m.actionHigh))|\(m.requestedSessions)|"
-            + "\(m.lanes)|\(m.logsCandidates)|\(m.slateSize)|\(m.candidatesPerRequest)"
+            + "\(m.lanes)|\(m.logsCandidates)|\(m.slateSize)|\(m.candidatesPerRequest)|\(m.randomExposure)"
     }
 }

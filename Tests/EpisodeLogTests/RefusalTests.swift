@@ -59,7 +59,7 @@ import Testing
             try queue.write { db in try db.execute(sql: "PRAGMA user_version = 99") }
             try queue.close()
         }, expectedKind: { $0 == .newerSchema(found: 99, supported: EpisodeLogFile.schemaVersion) },
-        expectedText: "schema version 99 is newer than this build supports (1)"),
+        expectedText: "schema version 99 is newer than this build supports (\(EpisodeLogFile.schemaVersion))"),
     ]
 
     @Test(arguments: cases)

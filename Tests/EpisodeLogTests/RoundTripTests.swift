@@ -40,7 +40,7 @@ import Testing
             unchecked.foreignKeysEnabled = false
             let queue = try DatabaseQueue(path: path, configuration: unchecked)
             try queue.write { db in
-                try db.execute(sql: "INSERT INTO impressions VALUES (1, 999, 0, 0, 0, 7, x'', 0, 0, 0.0)")
+                try db.execute(sql: "INSERT INTO impressions VALUES (1, 999, 0, 0, 0, 7, x'', 0, 0, 0.0, NULL, 0)")
             }
             try queue.close()
             let log = try EpisodeLogFile.open(path: path)

@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 import Rollout
 import Simulator
@@ -249,7 +250,7 @@ struct PresetSimulationTests {
         let world = try World(config: config, seed: 1)
         #expect(world.catalog.count == 10_000 && world.population.count == 5_000)
         #expect(world.actionSpace.dimension == 7)
-        #expect(world.stateLayout.dimension == 4 + 3 + 7 + 7 + 3 * 7)
+        #expect(world.stateLayout.dimension == 4 + 4 + 7 + 7 + 3 * 7)
         let policy = try PolicySpec.parse("mixture", world: world)
         let output = Simulation(world: world, ranker: OracleNoiseRanker(config: config), policy: policy, seed: 1)
             .run(.init(sessions: 60, threads: 2, lanes: 16, impressionSampleLimit: 2_000))
@@ -259,5 +260,31 @@ struct PresetSimulationTests {
         let rows = Calibration.compare(summary: summary, samples: output.impressionSamples, config: config)
         #expect(rows.count == config.calibration?.targets.count)
         #expect(rows.allSatisfy { $0.simulated.isFinite || $0.label.hasPrefix("ranker-auc") || $0.label.hasPrefix("sessions") })
+    }
+}
+
+/// Random exposure: the flagged share of impressions, and the ranked traffic it leaves alone.
+@Suite struct RandomExposureTests {
+    @Test func randomSlotsAreFlaggedAtTheRequestedRateAndDoNotShiftOtherStreams() throws {
+        let world = Fixtures.tinyWorld
+        let simulation = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config),
+                                    policy: Fixtures.baselinePolicy(world), seed: 8)
+        let exposed = simulation.episodes(0..<32, threads: 2, lanes: 8, trace: true, randomExposure: 0.25)
+        let impressions = exposed.flatMap { $0.steps.flatMap(\.impressions) }
+        let share = Double(impressions.filter(\.randomExposure).count) / Double(impressions.count)
+        #expect(impressions.count > 2_000 && abs(share - 0.25) < 0.03, "random share \(share)")
+        // Random items are worse than ranked ones on average: the ranking matters.
+        let rate = { (xs: [LoggedImpression]) in Double(xs.filter { $0.tasks & 1 == 1 }.count) / Double(max(xs.count, 1)) }
+        #expect(rate(impressions.filter(\.randomExposure)) < rate(impressions.filter { !$0.randomExposure }))
+        // Without random exposure nothing is flagged, and the first request of every episode (before any response
+        // differs) shows the same ranked slots in both runs wherever no random slot was drawn.
+        let plain = simulation.episodes(0..<32, threads: 1, lanes: 8, trace: true)
+        #expect(plain.allSatisfy { $0.steps.allSatisfy { $0.impressions.allSatisfy { !$0.randomExposure } } })
+        let firstExposed = exposed.filter { $0.sessionIndex == 0 }.map { $0.steps[0] }
+        let firstPlain = plain.filter { $0.sessionIndex == 0 }.map { $0.steps[0] }
+        for (a, b) in zip(firstExposed, firstPlain) {
+            #expect(a.state == b.state)
+            for (x, y) in zip(a.impressions, b.impressions) where !x.randomExposure { #expect(x.item == y.item) }
+        }
     }
 }

@@ -12,6 +12,10 @@ public struct CandidateBatch {
     public let taskCount: Int
     /// User of each lane.
     public let users: UnsafePointer<Int32>
+    /// Index of each lane's request in its session (0 for the first), or `nil` when unknown.
+    public let requestIndices: UnsafePointer<Int32>?
+    /// What has been observed of each lane's user so far, or `nil` when unknown.
+    public let histories: UnsafePointer<EngagementHistory>?
     /// Item of each candidate row.
     public let items: UnsafePointer<Int32>
     public let catalog: Catalog
@@ -22,11 +26,14 @@ public struct CandidateBatch {
     public var rows: Int { lanes * candidatesPerLane }
 
     public init(lanes: Int, candidatesPerLane: Int, taskCount: Int, users: UnsafePointer<Int32>, items: UnsafePointer<Int32>,
-                catalog: Catalog, population: UserPopulation, oracleProbabilities: UnsafePointer<Float>) {
+                catalog: Catalog, population: UserPopulation, oracleProbabilities: UnsafePointer<Float>,
+                requestIndices: UnsafePointer<Int32>? = nil, histories: UnsafePointer<EngagementHistory>? = nil) {
         self.lanes = lanes
         self.candidatesPerLane = candidatesPerLane
         self.taskCount = taskCount
         self.users = users
+        self.requestIndices = requestIndices
+        self.histories = histories
         self.items = items
         self.catalog = catalog
         self.population = population

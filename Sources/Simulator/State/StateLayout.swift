@@ -15,7 +15,7 @@ public struct StateLayout: Sendable, Equatable {
         taskCount = taskNames.count
         degreeCount = activityDegrees
         var names = (0..<activityDegrees).map { "user.activityDegree\($0)" }
-        names += ["user.logRegisterDays", "session.requestIndex", "session.minutes"]
+        names += ["user.logRegisterDays", "session.requestIndex", "session.logRequestIndex", "session.minutes"]
         names += taskNames.map { "session.rate.\($0)" }
         names += ["session.watchMinutesPerRequest", "last.playRate", "last.watchMinutes",
                   "history.logSessions", "history.logGapHours", "history.depthEWMA", "history.playRateEWMA"]
@@ -64,6 +64,8 @@ extension StateLayout {
         for g in 0..<degreeCount { out[i] = g == degree ? 1 : 0; i += 1 }
         out[i] = Elementary.log1p(max(registerDays, 0)); i += 1
         out[i] = Float(s.requestIndex); i += 1
+        // log(1 + index): the first requests, where a session is won or lost, stay apart after normalisation.
+        out[i] = Elementary.log1p(Float(s.requestIndex)); i += 1
         out[i] = Float(s.minutes); i += 1
         let impressions = Float(max(s.impressions, 1))
         for k in 0..<taskCount { out[i] = Float(s.taskCounts[k]) / impressions; i += 1 }

@@ -11,9 +11,9 @@ struct BenchLogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Impressions/s written by the episode-log writer, and simulate's requests/s with logging on vs off.",
         discussion: """
-        (1) Simulates the sessions once with tracing, keeps the traces in memory, then times the real writer \\
-        appending them (one transaction per block of sessions, as `simulate` does) into a new file. \\
-        (2) Times `simulate` with and without the log (writer thread and hand-off queue included), median of \\
+        (1) Simulates the sessions once with tracing, keeps the traces in memory, then times the real writer \
+        appending them (one transaction per block of sessions, as `simulate` does) into a new file. \
+        (2) Times `simulate` with and without the log (writer thread and hand-off queue included), median of \
         --repeats runs each. The log files go to a temporary directory and are removed.
         """
     )

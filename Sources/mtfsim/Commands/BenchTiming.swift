@@ -27,14 +27,6 @@ enum BenchTiming {
     }
 }
 
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) * 1e-18
-    }
-}
-
 /// Keeps a computed value alive so the optimiser cannot drop the work that produced it.
 @inline(never) @_optimize(none)
 func blackHole<T>(_ value: T) {

@@ -1,7 +1,11 @@
+import Agents
 import ArgumentParser
 import Foundation
 import Rollout
 import Simulator
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `mtfsim compare`: several policies on the same users with common random numbers.
 struct CompareCommand: ParsableCommand {
@@ -10,20 +14,34 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare fusion policies on the same simulated users (common random numbers), with 95% intervals.",
         discussion: """
         Every policy runs the same episodes for each seed: same users, same response, retrieval and return streams. \
-        Reported per policy: reward per user-day (the long-term objective: session value × return frequency) with a \
-        95% t-interval over complete episodes, reward per session (interval clustered by episode), depth, sessions per \
-        user-day, click rate, watch seconds; and the paired difference of reward per user-day to the first policy.
+        By default the users are the held-out fifth of each world's population, which `mtfsim train` never trains \
+        on. Reported per policy: reward per user-day (the long-term objective: session value × return frequency) \
+        with a 95% t-interval over complete episodes, reward per session (interval clustered by episode), depth, \
+        sessions per user-day, return rate and gap, click rate, watch seconds and interactions per session; and the \
+        paired difference of reward per user-day to the first policy.
 
-        Example:
+        Policies are specs (baseline, fixed:…, random, mixture, …) or policy checkpoints from `mtfsim train`. A glob \
+        (models/td3-seed*.ckpt) is a group, e.g. one agent trained with several seeds: it is summarised by the mean \
+        over its members with a t-interval over members (the training-seed variation).
+
+        Examples:
           mtfsim compare --policy baseline --policy fixed:1,0,0,0,0,0,0 --seeds 3 --sessions 20000
+          mtfsim compare --policies 'baseline,random,models/cem-seed*.ckpt,models/td3-seed*.ckpt' --seeds 5 --first-seed 101
         """
     )
 
     @Option(help: ArgumentHelp("Environment file or preset.", valueName: "file"))
     var env = "environments/short-video.yaml"
 
-    @Option(name: .customLong("policy"), help: ArgumentHelp("A policy spec (repeat for each policy; the first is the reference).", valueName: "spec"))
-    var policies: [String] = []
+    @Option(name: .customLong("policy"), help: ArgumentHelp("A policy spec or checkpoint (repeat for each policy; the first is the reference).", valueName: "spec"))
+    var policyOptions: [String] = []
+
+    @Option(name: .customLong("policies"), help: ArgumentHelp(
+        "Comma-separated policies (a number after a comma continues the previous spec's weights).", valueName: "list"))
+    var policyList: String?
+
+    @Option(help: ArgumentHelp("Users to run: held-out (never trained on), training, or all.", valueName: "pool"))
+    var users = UserPool.heldOut.rawValue
 
     @Option(help: "Number of seeds: each is a new world and a new population of users.")
     var seeds = 3
@@ -40,38 +58,106 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    /// The policies in order: `--policy` options, then `--policies`.
+    var policies: [String] { policyOptions + (policyList.map(Self.splitPolicies) ?? []) }
+
+    /// Splits a comma-separated list of specs, keeping a spec's comma-separated weights together: a piece that
+    /// starts like a number (`0`, `-5`, `.5`, `1@…`) continues the previous spec.
+    static func splitPolicies(_ list: String) -> [String] {
+        var specs: [String] = []
+        for piece in list.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            let startsNumeric = piece.first.map { $0.isNumber || $0 == "-" || ($0 == "." && piece.dropFirst().first?.isNumber == true) } ?? false
+            if startsNumeric, let last = specs.popLast() {
+                specs.append(last + "," + piece)
+            } else if !piece.isEmpty {
+                specs.append(piece)
+            }
+        }
+        return specs
+    }
+
+    /// The policies with globs expanded, and the groups the globs form.
+    static func expand(_ specs: [String]) throws -> (specs: [String], groups: [(name: String, members: [Int])]) {
+        var expanded: [String] = [], groups: [(name: String, members: [Int])] = []
+        for spec in specs {
+            guard spec.contains("*") || spec.contains("?") else {
+                expanded.append(spec)
+                continue
+            }
+            var matches = glob_t()
+            defer { globfree(&matches) }
+            guard glob(spec, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
+                throw ValidationError("no file matches \(spec)")
+            }
+            let files = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+            groups.append((spec, Array(expanded.count..<(expanded.count + files.count))))
+            expanded += files
+        }
+        return (expanded, groups)
+    }
+
     func validate() throws {
-        guard policies.count >= 1 else { throw ValidationError("give at least one --policy") }
+        guard policies.count >= 1 else { throw ValidationError("give at least one --policy or --policies") }
+        guard UserPool(rawValue: users) != nil else {
+            throw ValidationError("--users must be one of \(UserPool.allCases.map(\.rawValue).joined(separator: ", ")), got \(users)")
+        }
         guard seeds > 0, sessions > 0, threads > 0 else { throw ValidationError("--seeds, --sessions and --threads must be positive") }
     }
 
     func run() throws {
         let (config, _) = try EnvironmentLoader.resolve(env)
-        let progress = ProgressReporter(total: seeds * policies.count, unit: "runs", enabled: !json)
+        let (specs, groups) = try Self.expand(policies)
+        let pool = UserPool(rawValue: users)!
+        let progress = ProgressReporter(total: seeds * specs.count, unit: "runs", enabled: !json)
         let comparison: PolicyComparison
         do {
-            comparison = try PolicyComparison.run(config: config, policies: policies,
+            comparison = try PolicyComparison.run(config: config, policies: specs,
                                                   seeds: (0..<UInt64(seeds)).map { firstSeed + $0 },
-                                                  sessions: sessions, threads: threads, progress: { progress.update($0) })
+                                                  sessions: sessions, threads: threads, users: pool,
+                                                  resolve: { try PolicyResolver.resolve($0, world: $1) },
+                                                  progress: { progress.update($0) })
         } catch let error as PolicySpec.ParseError {
             throw ValidationError(error.description)
         }
         progress.finish()
+        let summaries = comparison.summarise(groups: groups)
         if json {
-            print(try JSONOutput.encode(comparison.entries))
+            print(try JSONOutput.encode(CompareReport(users: pool.rawValue, seeds: comparison.seeds, sessionsPerRun: sessions,
+                                                      policies: comparison.entries, groups: summaries)))
             return
         }
-        print("\(config.name) · seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) · \(sessions) sessions per policy and seed · common random numbers")
+        print("\(config.name) · \(pool.rawValue) users · seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) · \(sessions) sessions per policy and seed · common random numbers")
         for (i, e) in comparison.entries.enumerated() {
             let f = SummaryText.fixed
             print("[\(i)] \(e.policy)")
             print("    reward/user/day \(f(e.rewardPerUserDay.mean, 2)) [\(f(e.rewardPerUserDay.lower, 2)), \(f(e.rewardPerUserDay.upper, 2))]"
                   + "  reward/session \(f(e.rewardPerSession.mean, 2)) [\(f(e.rewardPerSession.lower, 2)), \(f(e.rewardPerSession.upper, 2))]")
             print("    requests/session \(f(e.requestsPerSession, 2))  sessions/user/day \(f(e.sessionsPerUserDay, 2))"
-                  + "  click rate \(f(e.clickRate, 4))  watch s/session \(f(e.watchSecondsPerSession, 1))")
+                  + "  return rate \(f(e.returnRate, 4))  mean gap \(f(e.meanReturnGapHours, 2)) h")
+            let interactions = config.taskNames.dropFirst().map { "\($0) \(f(e.taskCountsPerSession[$0] ?? .nan, 2))" }
+            print("    click rate \(f(e.clickRate, 4))  watch s/session \(f(e.watchSecondsPerSession, 1))  per session: "
+                  + interactions.joined(separator: ", "))
             if let d = e.differenceToFirst {
                 print("    vs [0]: \(d.mean >= 0 ? "+" : "")\(f(d.mean, 2)) reward/user/day [\(f(d.lower, 2)), \(f(d.upper, 2))] over \(e.pairedEpisodes) paired episodes")
             }
         }
+        for g in summaries {
+            let f = SummaryText.fixed
+            print("group \(g.name) (\(g.members.count) policies; intervals over members)")
+            print("    reward/user/day \(f(g.rewardPerUserDay.mean, 2)) [\(f(g.rewardPerUserDay.lower, 2)), \(f(g.rewardPerUserDay.upper, 2))]"
+                  + "  reward/session \(f(g.rewardPerSession.mean, 2)) [\(f(g.rewardPerSession.lower, 2)), \(f(g.rewardPerSession.upper, 2))]")
+            if let d = g.differenceToFirst {
+                print("    vs [0]: \(d.mean >= 0 ? "+" : "")\(f(d.mean, 2)) reward/user/day [\(f(d.lower, 2)), \(f(d.upper, 2))]")
+            }
+        }
     }
+}
+
+/// What `mtfsim compare --json` prints.
+struct CompareReport: Encodable {
+    var users: String
+    var seeds: [UInt64]
+    var sessionsPerRun: Int
+    var policies: [PolicyComparison.Entry]
+    var groups: [PolicyComparison.Group]
 }

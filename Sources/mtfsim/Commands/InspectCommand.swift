@@ -8,8 +8,8 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Summarise an episode log: runs, sessions, steps, impressions, feedback rates, rewards, actions.",
         discussion: """
-        Opens the log read-only (it may still be written by a running simulation) and refuses files that are not \\
-        MTFSim logs, are corrupt, or come from a newer MTFSim. `--digest` adds a digest of the logical content \\
+        Opens the log read-only (it may still be written by a running simulation) and refuses files that are not \
+        MTFSim logs, are corrupt, or come from a newer MTFSim. `--digest` adds a digest of the logical content \
         (every table ordered by its key, wall-clock times excluded): equal digests mean equal logs.
         """
     )

@@ -1,3 +1,4 @@
+import Agents
 import ArgumentParser
 import EpisodeLog
 import Foundation
@@ -10,13 +11,15 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay logged sessions: a session's timeline, counterfactual re-ranking, or paired re-simulation.",
         discussion: """
-        --session EPISODE:SESSION   the session's timeline: each request's state summary, fusion weights, shown items \\
-                                    with their predictions and the user's feedback, and how the session ended
-        --rerank --policy SPEC      re-rank every logged candidate set (needs a run logged with --log-candidates) and \\
-                                    report, per task, the share of engaged items the policy keeps in its top N and the \\
-                                    NDCG@N of the logged feedback
-        --resimulate --policy SPEC  re-run the logged users from the same start with the same random streams under \\
-                                    SPEC and report paired differences (SPEC − logged) with 95% intervals over episodes
+        --session EPISODE:SESSION: the session's timeline: each request's state summary, fusion weights, shown \
+        items with their predictions and the user's feedback, and how the session ended.
+
+        --rerank --policy SPEC: re-rank every logged candidate set (needs a run logged with --log-candidates) and \
+        report, per task, the share of engaged items the policy keeps in its top N and the NDCG@N of the logged \
+        feedback.
+
+        --resimulate --policy SPEC: re-run the logged users from the same start with the same random streams (and \
+        the logged ranker) under SPEC and report paired differences (SPEC − logged) with 95% intervals over episodes.
 
         Examples:
           mtfsim replay logs/tiny-seed1-20261129-080000.sqlite --session 0:0
@@ -76,7 +79,11 @@ struct ReplayCommand: ParsableCommand {
         }
         let world = try Replay.world(of: info, path: log)
         let parsed: any FusionPolicy
-        do { parsed = try PolicySpec.parse(policy!, world: world) } catch { throw ValidationError(error.description) }
+        do {
+            parsed = try PolicyResolver.resolve(policy!, world: world)
+        } catch let error as PolicySpec.ParseError {
+            throw ValidationError(error.description)
+        }
         if rerank {
             guard info.metadata.logsCandidates else {
                 throw CommandFailure("\(log): run \(info.id) was logged without candidate sets; simulate with --log-candidates")

@@ -1,3 +1,4 @@
+import Agents
 import ArgumentParser
 import EpisodeLog
 import Foundation
@@ -24,11 +25,24 @@ struct SimulateCommand: ParsableCommand {
           mtfsim simulate --env tiny --sessions 500 --policy random --json
           mtfsim simulate --policy fixed:1,0,0,0,0,0,0        # click-only weights
           mtfsim simulate --resume logs/short-video-seed1-20261129-080000.sqlite
+          mtfsim simulate --ranker models/mmoe.ckpt       # rank with a trained MMoE (train-ranker)
         """
     )
 
     @OptionGroup var environment: EnvironmentOptions
     @OptionGroup var policyOption: PolicyOption
+
+    @Option(help: ArgumentHelp(
+        "The multi-task ranker: oracle-noise, or a checkpoint from `mtfsim train-ranker`.",
+        discussion: "A trained ranker belongs to the world it was trained in: use the training log's environment and --seed.",
+        valueName: "file"))
+    var ranker = SimulationRanker.oracleNoise
+
+    @Option(help: ArgumentHelp(
+        "Probability that a slate slot shows a uniformly random candidate instead of the ranked one.",
+        discussion: "Random exposure (as in KuaiRand) gives rankers feedback on items the ranking would not show; each impression records whether it was random.",
+        valueName: "p"))
+    var randomExposure = 0.0
 
     @Option(help: ArgumentHelp("Sessions to simulate.", valueName: "count"))
     var sessions = 2_000
@@ -53,6 +67,9 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         guard sessions > 0 else { throw ValidationError("--sessions must be positive, got \(sessions)") }
+        guard randomExposure >= 0 && randomExposure < 1 else {
+            throw ValidationError("--random-exposure must be a probability in [0, 1), got \(randomExposure)")
+        }
         if discard != nil && (resume != nil || log != nil) { throw ValidationError("--discard cannot be combined with --resume or --log") }
         if noLog && (log != nil || resume != nil) { throw ValidationError("--no-log cannot be combined with --log or --resume") }
         if resume != nil && log != nil { throw ValidationError("--resume continues the given log; drop --log") }
@@ -73,7 +90,7 @@ struct SimulateCommand: ParsableCommand {
         }
         let started = Date()
         let world: World, policy: any FusionPolicy, seed: UInt64, output: Simulation.Output, logPath: String?
-        let ranker: OracleNoiseRanker
+        let ranker: any Ranker
         if let resume {
             guard try Self.hasUnfinishedRun(resume) else {
                 throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
@@ -86,15 +103,16 @@ struct SimulateCommand: ParsableCommand {
             let config = try EnvironmentLoader.decode(yaml: m.environmentYAML, file: "\(resume) (run \(run.id) environment)")
             seed = m.seed
             world = try World(config: config, seed: seed)
-            policy = try PolicySpec.parse(m.policySpec, world: world)
-            ranker = OracleNoiseRanker(config: config)
+            policy = try PolicyResolver.resolve(m.policySpec, world: world)
+            ranker = try SimulationRanker.make(m.rankerName, world: world)
             let skip = try writer.committedSessionKeys(run: run.id)
             try writer.resumeRun(run.id)
             let progress = ProgressReporter(total: m.requestedSessions, unit: "sessions", enabled: !json)
             output = try SimulationLog.run(
                 Simulation(world: world, ranker: ranker, policy: policy, seed: seed),
                 options: .init(sessions: m.requestedSessions, threads: environment.threads, lanes: m.lanes,
-                               progress: { progress.update($0) }, logCandidates: m.logsCandidates),
+                               progress: { progress.update($0) }, logCandidates: m.logsCandidates,
+                               randomExposure: m.randomExposure),
                 writer: writer, skip: skip)
             progress.finish()
             try writer.finishRun()
@@ -105,13 +123,13 @@ struct SimulateCommand: ParsableCommand {
             world = built
             seed = environment.seed
             policy = try policyOption.parse(world: world)
-            ranker = OracleNoiseRanker(config: world.config)
+            ranker = try SimulationRanker.make(self.ranker, world: world)
             let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
             let simulation = Simulation(world: world, ranker: ranker, policy: policy, seed: seed)
             let lanes = 64
             if noLog {
                 output = simulation.run(.init(sessions: sessions, threads: environment.threads, lanes: lanes,
-                                              progress: { progress.update($0) }))
+                                              progress: { progress.update($0) }, randomExposure: randomExposure))
                 logPath = nil
             } else {
                 let name = "\(world.config.name)-seed\(seed)"
@@ -122,10 +140,11 @@ struct SimulateCommand: ParsableCommand {
                 let writer = try EpisodeLogFile.create(path: path)
                 try writer.beginRun(SimulationLog.metadata(
                     name: name, world: world, environmentText: text, seed: seed, policy: policy, ranker: ranker,
-                    sessions: sessions, lanes: lanes, logCandidates: logCandidates))
+                    sessions: sessions, lanes: lanes, logCandidates: logCandidates, randomExposure: randomExposure))
                 output = try SimulationLog.run(
                     simulation, options: .init(sessions: sessions, threads: environment.threads, lanes: lanes,
-                                               progress: { progress.update($0) }, logCandidates: logCandidates),
+                                               progress: { progress.update($0) }, logCandidates: logCandidates,
+                                               randomExposure: randomExposure),
                     writer: writer)
                 try writer.finishRun()
                 try writer.close()

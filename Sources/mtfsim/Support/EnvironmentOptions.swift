@@ -1,3 +1,4 @@
+import Agents
 import ArgumentParser
 import Foundation
 import Rollout
@@ -37,7 +38,8 @@ struct PolicyOption: ParsableArguments {
         "The fusion policy.",
         discussion: """
         baseline | fixed:w1,w2,… | random | gaussian:SIGMA[@w1,…] | mixture[:SIGMA,BOX][@w1,…] | \
-        ramp:FEATURE=LOW..HIGH@w1,…@w1,…. Weights are raw fusion weights, one per task (see the environment's \
+        ramp:FEATURE=LOW..HIGH@w1,…@w1,… | a policy checkpoint from `mtfsim train` (models/td3.ckpt, acting \
+        deterministically). Weights are raw fusion weights, one per task (see the environment's \
         fusion bounds); SIGMA and BOX are in normalised action units ([-1, 1]). `mixture` is BatchRL-MTF's \
         logging policy: half uniform in a box around the baseline, half Gaussian.
         """, valueName: "spec"))
@@ -45,8 +47,8 @@ struct PolicyOption: ParsableArguments {
 
     func parse(world: World) throws -> any FusionPolicy {
         do {
-            return try PolicySpec.parse(policy, world: world)
-        } catch {
+            return try PolicyResolver.resolve(policy, world: world)
+        } catch let error as PolicySpec.ParseError {
             throw ValidationError(error.description)
         }
     }

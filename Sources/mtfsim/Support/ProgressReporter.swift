@@ -47,6 +47,14 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// Prints `line` on standard error above the bar (which is redrawn by the next update).
+    func note(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(((interactive && !finished ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+        lastDraw = .distantPast
+    }
+
     /// Ends the bar (a newline on a terminal).
     func finish() {
         lock.lock()

@@ -1,0 +1,77 @@
+import NeuralNet
+import Numerics
+
+/// An online agent that learns a fusion policy from transitions (DESIGN.md, "Agents").
+///
+/// The training loop owns the environment: it asks for a `behaviourPolicy()` to act with, hands
+/// the resulting transitions to `observe(_:)`, calls `update(steps:stream:)` as often as its
+/// update-to-data ratio says, and evaluates or saves `evaluationPolicy()`. Agents are values:
+/// copying one copies its networks, optimiser state and replay buffer (copy-on-write).
+///
+/// Determinism: an agent's initial weights come from its seed; everything random in an update
+/// (mini-batch indices, target-smoothing noise, reparameterisation noise) comes from the stream
+/// passed to `update`, in a fixed order. The same seed, transitions and streams give bit-identical
+/// networks.
+public protocol Agent: Sendable {
+    associatedtype Configuration: AgentConfiguration
+
+    /// Short lower-case name (`"ddpg"`, `"td3"`, `"sac"`), recorded in checkpoints.
+    static var name: String { get }
+
+    var configuration: Configuration { get }
+    var environment: AgentEnvironment { get }
+
+    /// Transitions currently held in the replay buffer.
+    var storedTransitionCount: Int { get }
+    /// Gradient steps taken so far (critic updates).
+    var updateCount: Int { get }
+
+    /// Adds transitions to the replay buffer and folds their states into the observation statistics.
+    mutating func observe(_ transitions: TransitionBatch)
+
+    /// Takes `steps` gradient steps on mini-batches drawn (uniformly, with replacement) with
+    /// `stream`; none while the buffer holds fewer than `learningStarts` transitions (or none).
+    /// Before that, collect with any policy (e.g. Simulator's `UniformRandomPolicy`, as TD3's
+    /// authors do for their first steps).
+    mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics
+
+    /// The policy to collect experience with: the current actor with the agent's exploration, and a
+    /// frozen copy of the observation statistics.
+    func behaviourPolicy() -> ActorPolicy
+
+    /// The current actor without exploration (the actor mean), for evaluation and deployment.
+    func evaluationPolicy() -> ActorPolicy
+}
+
+extension Agent {
+    /// The evaluation policy as a checkpoint of kind `ActorPolicy.checkpointKind`, loadable with
+    /// `ActorPolicy.load(contentsOf:expecting:)`.
+    public func policyCheckpoint() -> Checkpoint {
+        evaluationPolicy().checkpoint()
+    }
+}
+
+/// What one call of `Agent.update` did, averaged over its gradient steps (`nil`: not measured,
+/// e.g. no step was taken, or the quantity does not exist for this agent).
+public struct UpdateDiagnostics: Codable, Sendable, Equatable {
+    /// Gradient steps taken by this call.
+    public var steps: Int = 0
+    /// Actor (policy) updates among them (fewer than `steps` with TD3's delayed actor).
+    public var actorSteps: Int = 0
+    /// Mean TD loss of the critics, summed over the critics of an ensemble.
+    public var criticLoss: Double?
+    /// Mean actor loss (`−Q` for DDPG/TD3, `α log π − min Q` for SAC).
+    public var actorLoss: Double?
+    /// Mean of the first critic's estimate `Q(s, a)` on the replayed actions.
+    public var meanQ: Double?
+    /// Mean TD target.
+    public var meanTarget: Double?
+    /// SAC: entropy temperature α after the call.
+    public var temperature: Double?
+    /// SAC: mean `log π(a|s)` of fresh actions, normalised units.
+    public var meanLogProbability: Double?
+    /// Mean critic gradient norm before clipping (only when clipping is on).
+    public var criticGradientNorm: Double?
+
+    public init() {}
+}

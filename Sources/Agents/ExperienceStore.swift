@@ -1,0 +1,45 @@
+import Numerics
+
+/// The data side shared by the actor-critic agents: replay buffer, observation and reward
+/// statistics, and the preallocated mini-batch, which `sample` fills with normalised states and
+/// scaled rewards.
+struct ExperienceStore: Sendable {
+    var replay: ReplayBuffer
+    var normalizer: ObservationNormalizer
+    var rewardScaler: RewardScaler
+    var batch: ReplayBatch
+    /// `normalizer.frozen()`, refreshed by `observe` so that sampling allocates nothing.
+    private(set) var statistics: NormalizerStatistics
+
+    init(environment: AgentEnvironment, configuration c: ActorCriticConfiguration) {
+        replay = ReplayBuffer(capacity: c.replayCapacity, stateDimension: environment.stateDimension,
+                              actionDimension: environment.actionDimension)
+        normalizer = ObservationNormalizer(dimension: environment.stateDimension, clip: c.observationClip,
+                                           isEnabled: c.normalizeObservations)
+        rewardScaler = RewardScaler(constant: c.rewardScale, normalizeByStandardDeviation: c.normalizeRewards)
+        batch = ReplayBatch(size: c.batchSize, stateDimension: environment.stateDimension,
+                            actionDimension: environment.actionDimension)
+        statistics = normalizer.frozen()
+    }
+
+    mutating func observe(_ transitions: TransitionBatch) {
+        replay.append(transitions)
+        normalizer.update(transitions.states)
+        rewardScaler.update(transitions.rewards)
+        statistics = normalizer.frozen()
+    }
+
+    /// Whether a gradient step may run: at least `learningStarts` transitions (and one) stored.
+    /// Mini-batches are drawn with replacement, so fewer transitions than a batch suffice.
+    func canSample(learningStarts: Int) -> Bool {
+        replay.count >= max(learningStarts, 1)
+    }
+
+    /// Draws a mini-batch, normalises its states with the current statistics and scales its rewards.
+    mutating func sample(stream: inout RandomStream) {
+        replay.sample(into: &batch, stream: &stream)
+        statistics.apply(to: &batch.states)
+        statistics.apply(to: &batch.nextStates)
+        rewardScaler.apply(to: &batch.rewards)
+    }
+}

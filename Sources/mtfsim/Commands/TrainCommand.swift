@@ -1,0 +1,262 @@
+import Agents
+import ArgumentParser
+import EpisodeLog
+import Foundation
+import Rollout
+import Simulator
+
+/// `mtfsim train`: learn fusion weights online in the simulator.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Learn a fusion policy online: DDPG, TD3 or SAC on batched simulator sessions, or a CEM search over fixed weights.",
+        discussion: """
+        Actor-critic agents (ddpg, td3, sac) observe each request's state (user features, session context, \
+        feedback so far, candidate-prediction summary) and output the fusion weights. Training simulates rounds of \
+        whole episodes of training users (the first 80% of user ids) with the agent's exploring behaviour policy, \
+        learns from their transitions (--updates-per-step gradient steps per transition, γ = 0.95), and evaluates \
+        the deterministic policy on held-out users (the last 20%) every --eval-interval steps: the learning curve, \
+        printed and written next to the checkpoint as <out>.curve.csv.
+
+        cem is the industry default: a cross-entropy search over one fixed weight vector, each candidate scored by \
+        its reward per user-day on the same training-user episodes. Its result is saved as a state-free policy.
+
+        Every policy checkpoint works wherever a policy is taken: `mtfsim simulate --policy models/td3.ckpt`, \
+        `mtfsim compare --policies baseline,models/td3.ckpt`, `mtfsim replay LOG --resimulate --policy …`.
+        With --log, every training episode is stored with its behaviour-policy fields (exploration σ, log-density, \
+        policy version = the agent's update count) for batch RL and off-policy evaluation.
+
+        Examples:
+          mtfsim train --agent td3 --steps 300000 --seed 1 --out models/td3-seed1.ckpt
+          mtfsim train --agent cem --seed 1 --out models/cem-seed1.ckpt
+          mtfsim train --env tiny --agent sac --steps 50000 --log logs/sac-tiny.sqlite --out models/sac-tiny.ckpt
+        """
+    )
+
+    enum AgentName: String, ExpressibleByArgument, CaseIterable {
+        case ddpg, td3, sac, cem
+    }
+
+    @OptionGroup var environment: EnvironmentOptions
+
+    @Option(help: ArgumentHelp("ddpg, td3, sac, or cem (fixed-weight search).", valueName: "name"))
+    var agent: AgentName
+
+    @Option(help: ArgumentHelp("Environment steps (requests) to learn from.", valueName: "count"))
+    var steps = 300_000
+
+    @Option(help: ArgumentHelp("Gradient steps per collected transition.", valueName: "ratio"))
+    var updatesPerStep = 0.125
+
+    @Option(help: ArgumentHelp("Hidden layer sizes of actor and critics, comma-separated.", valueName: "sizes"))
+    var hidden = "128,128"
+
+    @Option(help: "Learning rate of actor and critics.")
+    var learningRate: Float = 3e-4
+
+    @Option(help: ArgumentHelp("DDPG/TD3: σ of the Gaussian exploration, normalised action units.", valueName: "sigma"))
+    var explorationSigma: Float = 0.1
+
+    @Option(help: ArgumentHelp("Discount γ per request.", valueName: "gamma"))
+    var discount: Float = 0.95
+
+    @Option(help: ArgumentHelp("Evaluate on held-out users every this many steps.", valueName: "count"))
+    var evalInterval = 50_000
+
+    @Option(help: ArgumentHelp("Held-out episodes per evaluation.", valueName: "count"))
+    var evalEpisodes = 128
+
+    @Option(help: ArgumentHelp("CEM: candidates per iteration.", valueName: "count"))
+    var cemPopulation = 16
+
+    @Option(help: ArgumentHelp("CEM: iterations.", valueName: "count"))
+    var cemIterations = 8
+
+    @Option(help: ArgumentHelp("CEM: training-user episodes scoring each candidate.", valueName: "count"))
+    var cemEpisodes = 64
+
+    @Option(help: ArgumentHelp("Episode log to store every training episode in (a new file).", valueName: "path"))
+    var log: String?
+
+    @Option(help: ArgumentHelp("Policy checkpoint to write (default: models/<agent>-<environment>-seed<S>.ckpt).", valueName: "path"))
+    var out: String?
+
+    @Flag(help: "Print the training summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard steps > 0, updatesPerStep >= 0, evalInterval > 0, evalEpisodes > 0, learningRate > 0, explorationSigma > 0,
+              discount > 0, discount < 1,
+              cemPopulation > 1, cemIterations > 0, cemEpisodes > 0 else {
+            throw ValidationError("--steps, --eval-interval, --eval-episodes, --learning-rate and the --cem-* options must be positive")
+        }
+        _ = try TrainRankerCommand.sizes(hidden, option: "--hidden")
+        if agent == .cem && log != nil { throw ValidationError("--log stores actor-critic training episodes; cem has none") }
+    }
+
+    func run() throws {
+        let (world, text) = try environment.world()
+        let ranker = OracleNoiseRanker(config: world.config)
+        let seed = environment.seed
+        let path = out ?? "models/\(agent.rawValue)-\(world.config.name)-seed\(seed).ckpt"
+        try Self.createParent(of: path)
+        let started = Date()
+        let result: TrainingReport
+        if agent == .cem {
+            result = try searchFixedWeights(world: world, ranker: ranker, seed: seed, path: path)
+        } else {
+            var options = OnlineTrainingOptions()
+            options.environmentSteps = steps
+            options.updatesPerStep = updatesPerStep
+            options.evaluationInterval = evalInterval
+            options.evaluationEpisodes = evalEpisodes
+            options.seed = seed
+            options.threads = environment.threads
+            let env = AgentEnvironment(world: world)
+            func configure<C: AgentConfiguration>(_ c: inout C) throws {
+                c.actorCritic.hiddenSizes = try TrainRankerCommand.sizes(hidden, option: "--hidden")
+                c.actorCritic.actorLearningRate = learningRate
+                c.actorCritic.criticLearningRate = learningRate
+                c.actorCritic.explorationSigma = explorationSigma
+                c.actorCritic.discount = discount
+            }
+            switch agent {
+            case .ddpg:
+                var c = DDPGConfiguration()
+                try configure(&c)
+                result = try train(DDPGAgent(environment: env, configuration: c, seed: seed), world: world, text: text,
+                                   ranker: ranker, options: options, path: path)
+            case .td3:
+                var c = TD3Configuration()
+                try configure(&c)
+                result = try train(TD3Agent(environment: env, configuration: c, seed: seed), world: world, text: text,
+                                   ranker: ranker, options: options, path: path)
+            case .sac:
+                var c = SACConfiguration()
+                try configure(&c)
+                result = try train(SACAgent(environment: env, configuration: c, seed: seed), world: world, text: text,
+                                   ranker: ranker, options: options, path: path)
+            case .cem:
+                preconditionFailure("handled above")
+            }
+        }
+        var report = result
+        report.wallSeconds = Date().timeIntervalSince(started)
+        try Self.writeCurve(report.curve, to: Self.curvePath(for: path))
+        if json {
+            print(try JSONOutput.encode(report))
+        } else {
+            let value = report.heldOut.rewardPerUserDay
+            print("\(agent.rawValue) on \(world.config.name) seed \(seed): \(report.environmentSteps) steps, "
+                  + "\(report.updates) updates, \(String(format: "%.0f", report.wallSeconds)) s → \(path)")
+            print("held-out users: reward/user/day \(SummaryText.fixed(value.mean, 2)) [\(SummaryText.fixed(value.lower, 2)), "
+                  + "\(SummaryText.fixed(value.upper, 2))], reward/session \(SummaryText.fixed(report.heldOut.rewardPerSession, 2)), "
+                  + "requests/session \(SummaryText.fixed(report.heldOut.requestsPerSession, 2))")
+        }
+    }
+
+    /// Online actor-critic training, with the log and progress wired in.
+    func train<A: Agent>(_ agent: A, world: World, text: String, ranker: any Ranker, options: OnlineTrainingOptions,
+                         path: String) throws -> TrainingReport {
+        var training = OnlineTraining(agent: agent, world: world, ranker: ranker, options: options)
+        var writer: EpisodeLogWriter? = nil
+        if let log {
+            try Self.createParent(of: log)
+            writer = try EpisodeLogFile.create(path: log)
+            let behaviour = agent.behaviourPolicy()
+            var metadata = SimulationLog.metadata(name: "train-\(A.name)-seed\(options.seed)", world: world,
+                                                  environmentText: text, seed: options.seed, policy: behaviour,
+                                                  ranker: ranker, sessions: 0, lanes: 64, logCandidates: false)
+            metadata.policySpec = "train:\(A.name)"
+            metadata.policyParameters = String(decoding: try JSONEncoder().encode(agent.configuration), as: UTF8.self)
+            try writer!.beginRun(metadata)
+        }
+        let progress = ProgressReporter(total: options.environmentSteps, unit: "steps", enabled: !json)
+        do {
+            try training.run(sessions: { sessions in try writer?.append(sessions: sessions) },
+                             progress: { progress.update($0) },
+                             evaluated: { point in
+                                 let v = point.heldOut.rewardPerUserDay
+                                 progress.note("steps \(point.environmentSteps), updates \(point.updates): held-out reward/user/day "
+                                               + "\(SummaryText.fixed(v.mean, 2)) [\(SummaryText.fixed(v.lower, 2)), "
+                                               + "\(SummaryText.fixed(v.upper, 2))]")
+                             })
+        } catch {
+            try? writer?.finishRun(status: .interrupted)
+            try? writer?.close()
+            throw error
+        }
+        progress.finish()
+        try writer?.finishRun()
+        try writer?.close()
+        let policy = training.agent.evaluationPolicy()
+        try policy.save(to: URL(fileURLWithPath: path))
+        let last = training.curve.last!
+        return TrainingReport(agent: A.name, environment: world.config.name, seed: options.seed, checkpoint: path,
+                              environmentSteps: training.environmentSteps, updates: training.agent.updateCount,
+                              wallSeconds: 0, heldOut: last.heldOut, curve: training.curve, fixedWeights: nil)
+    }
+
+    /// The CEM search over fixed weights, its result evaluated on held-out users like a learned policy.
+    func searchFixedWeights(world: World, ranker: any Ranker, seed: UInt64, path: String) throws -> TrainingReport {
+        var configuration = CrossEntropyMethodConfiguration()
+        configuration.populationSize = cemPopulation
+        configuration.iterations = cemIterations
+        let search = FixedWeightSearch(world: world, ranker: ranker, configuration: configuration, episodes: cemEpisodes,
+                                       seed: seed, threads: environment.threads)
+        let progress = ProgressReporter(total: cemIterations, unit: "iterations", enabled: !json)
+        let mean = try search.run { iteration in
+            progress.update(iteration.index + 1)
+            progress.note("iteration \(iteration.index + 1): mean candidate \(SummaryText.fixed(iteration.meanValue, 2)), "
+                          + "elite \(SummaryText.fixed(iteration.eliteMeanValue, 2)) reward/user/day (training users)")
+        }
+        progress.finish()
+        let policy = FixedWeightSearch.constantPolicy(mean, environment: AgentEnvironment(world: world), agentName: "cem")
+        try policy.save(to: URL(fileURLWithPath: path))
+        let evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: OnlineTraining<TD3Agent>.evaluationSeed,
+                                           episodes: evalEpisodes, threads: environment.threads)
+        let heldOut = evaluation.evaluate(policy)
+        let steps = cemPopulation * cemIterations * cemEpisodes
+        return TrainingReport(agent: "cem", environment: world.config.name, seed: seed, checkpoint: path,
+                              environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut,
+                              curve: [LearningCurvePoint(environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut)],
+                              fixedWeights: world.actionSpace.denormalize(mean))
+    }
+
+    static func curvePath(for checkpoint: String) -> String {
+        (checkpoint.hasSuffix(".ckpt") ? String(checkpoint.dropLast(5)) : checkpoint) + ".curve.csv"
+    }
+
+    static func writeCurve(_ curve: [LearningCurvePoint], to path: String) throws {
+        var lines = ["environment_steps,updates,wall_seconds,reward_per_user_day,lower,upper,reward_per_session,"
+                     + "requests_per_session,sessions_per_user_day"]
+        for p in curve {
+            let h = p.heldOut
+            lines.append("\(p.environmentSteps),\(p.updates),\(p.wallSeconds),\(h.rewardPerUserDay.mean),"
+                         + "\(h.rewardPerUserDay.lower),\(h.rewardPerUserDay.upper),\(h.rewardPerSession),"
+                         + "\(h.requestsPerSession),\(h.sessionsPerUserDay)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func createParent(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    }
+}
+
+/// What `mtfsim train --json` prints.
+struct TrainingReport: Encodable {
+    var agent: String
+    var environment: String
+    var seed: UInt64
+    var checkpoint: String
+    /// Requests simulated for learning (actor-critic); for CEM, candidate evaluations × episodes each.
+    var environmentSteps: Int
+    var updates: Int
+    var wallSeconds: Double
+    var heldOut: HeldOutEvaluation.Result
+    var curve: [LearningCurvePoint]
+    /// CEM's weights in raw units.
+    var fixedWeights: [Float]?
+}

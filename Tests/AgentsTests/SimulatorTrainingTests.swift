@@ -1,0 +1,146 @@
+import Agents
+import Foundation
+import Numerics
+import Rollout
+import Simulator
+import Testing
+
+/// The agents wired to the simulator: transitions from traced sessions, training and held-out users, online
+/// training on the tiny preset, the fixed-weight search and policy checkpoints where policies are taken.
+@Suite("Training in the simulator", .serialized)
+struct SimulatorTrainingTests {
+    static let world: World = {
+        let (config, _) = try! EnvironmentLoader.resolve("tiny")
+        return try! World(config: config, seed: 17)
+    }()
+
+    @Test("training and held-out users are disjoint and cover the population")
+    func userPools() {
+        for count in [1, 2, 5, 100, 5_000] {
+            let training = UserPool.training.users(population: count), heldOut = UserPool.heldOut.users(population: count)
+            #expect(!training.isEmpty && !heldOut.isEmpty)
+            if count > 1 {
+                #expect(training.upperBound == heldOut.lowerBound && heldOut.upperBound == count && training.lowerBound == 0)
+            }
+            #expect((0..<3 * count).allSatisfy { heldOut.contains(UserPool.heldOut.user(episode: $0, population: count)) })
+        }
+        #expect(UserPool.heldOut.users(population: 5_000) == 4_000..<5_000)
+    }
+
+    @Test("transitions chain each episode's steps across sessions; churn is terminal; horizon ends are dropped")
+    func transitionsFromSessions() throws {
+        let world = Self.world
+        let policy = try PolicySpec.parse("mixture", world: world)
+        let sessions = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: 3,
+                                  users: .training, policyVersion: 7)
+            .episodes(0..<24, threads: 2, lanes: 8, trace: true)
+        let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace,
+                                    stateDimension: world.stateLayout.dimension)
+        let steps = sessions.reduce(0) { $0 + $1.requests }
+        let horizonEnds = sessions.filter { $0.end == .horizon }.count
+        let churns = sessions.filter { $0.end == .churned }.count
+        #expect(batch.count == steps - horizonEnds)
+        #expect(batch.terminals.filter { $0 }.count == churns)
+        #expect(sessions.allSatisfy { $0.steps.allSatisfy { $0.policyVersion == 7 } })
+        #expect(sessions.allSatisfy { UserPool.training.users(population: world.population.count).contains($0.user) })
+        // Row r's next state is row r + 1's state unless r ends its episode.
+        let ordered = sessions.sorted { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
+        let first = ordered[0], second = ordered.first { $0.episode == first.episode && $0.sessionIndex == 1 }
+        if let second, first.end == .returned {
+            let last = first.steps.count - 1
+            #expect(Array(batch.nextStates.row(last)) == second.steps[0].state)
+            #expect(batch.rewards[last] == Float(first.steps[last].reward))
+        }
+        #expect(Array(batch.nextStates.row(0)) == (first.steps.count > 1 ? first.steps[1].state : batch.nextStates.row(0).map { $0 }))
+        // The same episodes, any thread count.
+        let again = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: 3,
+                               users: .training, policyVersion: 7)
+            .episodes(0..<24, threads: 1, lanes: 8, trace: true)
+        #expect(again.map(\.reward) == sessions.map(\.reward))
+    }
+
+    @Test("TD3 trained online on tiny beats ranking without predictions on held-out users; deterministic per seed")
+    func onlineTrainingLearns() throws {
+        let world = Self.world
+        let ranker = OracleNoiseRanker(config: world.config)
+        var configuration = TD3Configuration()
+        configuration.actorCritic.hiddenSizes = [32, 32]
+        configuration.actorCritic.batchSize = 64
+        configuration.actorCritic.learningStarts = 200
+        configuration.actorCritic.actorLearningRate = 1e-3
+        configuration.actorCritic.criticLearningRate = 1e-3
+        var options = OnlineTrainingOptions()
+        options.environmentSteps = 6_000
+        options.episodesPerRound = 16
+        options.lanes = 8
+        options.updatesPerStep = 0.25
+        options.evaluationInterval = 3_000
+        options.evaluationEpisodes = 20
+        options.threads = 2
+        func train() throws -> OnlineTraining<TD3Agent> {
+            var training = OnlineTraining(agent: try TD3Agent(environment: AgentEnvironment(world: world),
+                                                              configuration: configuration, seed: 5),
+                                          world: world, ranker: ranker, options: options)
+            try training.run()
+            return training
+        }
+        let trained = try train()
+        #expect(trained.environmentSteps >= 6_000 && trained.curve.count >= 2)
+        #expect(trained.agent.updateCount > 1_000)
+        // All-zero weights leave the candidates in retrieval order: what a feed is worth without the ranker.
+        let unranked = trained.evaluation.evaluate(try PolicySpec.parse("fixed:0,0,0", world: world))
+        let learned = trained.curve.last!.heldOut
+        #expect(learned.rewardPerUserDay.mean > 1.05 * unranked.rewardPerUserDay.mean,
+                "learned \(learned.rewardPerUserDay.mean) vs unranked \(unranked.rewardPerUserDay.mean)")
+        let again = try train()
+        #expect(again.curve.map(\.heldOut) == trained.curve.map(\.heldOut))
+    }
+
+    @Test("the fixed-weight search improves on its start and its constant policy plays exactly its weights")
+    func fixedWeightSearch() throws {
+        let world = Self.world
+        var configuration = CrossEntropyMethodConfiguration()
+        configuration.populationSize = 6
+        configuration.iterations = 3
+        let search = FixedWeightSearch(world: world, ranker: OracleNoiseRanker(config: world.config),
+                                       configuration: configuration, episodes: 16, seed: 2, threads: 2)
+        var iterations: [CrossEntropyMethod.Iteration] = []
+        let mean = try search.run { iterations.append($0) }
+        #expect(iterations.count == 3)
+        #expect(search.score(mean) >= search.score(world.actionSpace.normalize(world.actionSpace.baseline)) - 1e-9
+                || iterations.last!.eliteMeanValue >= iterations.first!.meanValue)
+        let policy = FixedWeightSearch.constantPolicy(mean, environment: AgentEnvironment(world: world), agentName: "cem")
+        let states = Matrix(rows: 3, columns: world.stateLayout.dimension) { r, c in Float(r * 10 + c) }
+        var output = PolicyOutput(batch: 3, actionDimension: world.actionSpace.dimension)
+        var streams = (0..<3).map { RandomStream(seed: UInt64($0)) }
+        streams.withUnsafeMutableBufferPointer { policy.act(states: states, streams: $0.baseAddress!, into: &output) }
+        let expected = world.actionSpace.denormalize(mean)
+        for r in 0..<3 {
+            for (a, b) in zip(output.actions.row(r), expected) { #expect(abs(a - b) < 1e-4 * max(1, abs(b))) }
+        }
+    }
+
+    @Test("a policy checkpoint resolves wherever a spec does; specs still parse")
+    func policyResolver() throws {
+        let world = Self.world
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mtfsim-resolver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("cem.ckpt").path
+        let x = world.actionSpace.normalize(world.actionSpace.baseline)
+        try FixedWeightSearch.constantPolicy(x, environment: AgentEnvironment(world: world), agentName: "cem")
+            .save(to: URL(fileURLWithPath: path))
+        let loaded = try PolicyResolver.resolve(path, world: world)
+        #expect(loaded.spec.hasSuffix("cem.ckpt"))
+        #expect(!(try PolicyResolver.resolve("baseline", world: world) is ActorPolicy))
+        #expect(throws: (any Error).self) { _ = try PolicyResolver.resolve(directory.appendingPathComponent("none.ckpt").path, world: world) }
+        let (shortVideo, _) = try EnvironmentLoader.resolve("short-video")
+        var small = shortVideo
+        small.catalog = world.config.catalog
+        small.users = world.config.users
+        small.kuairand = nil
+        #expect { _ = try PolicyResolver.resolve(path, world: try World(config: small, seed: 1)) } throws: { error in
+            "\(error)".contains("cem.ckpt")
+        }
+    }
+}
