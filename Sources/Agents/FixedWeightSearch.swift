@@ -28,37 +28,43 @@ public struct FixedWeightSearch: Sendable {
         self.threads = threads
     }
 
-    /// Reward per user-day of the fixed normalised action `x` on the search episodes.
-    public func score(_ x: [Float]) -> Double {
+    /// Reward per user-day of the fixed normalised action `x` on the search episodes, and the requests simulated.
+    public func score(_ x: [Float]) -> (value: Double, requests: Int) {
         let space = world.actionSpace
         let policy = FixedPolicy(action: space.denormalize(x.map { min(max($0, -1), 1) }), actionSpace: space)
         let sessions = Simulation(world: world, ranker: ranker, policy: policy, seed: seed, users: .training)
             .episodes(0..<episodes, threads: 1, trace: false)
-        return HeldOutEvaluation.result(sessions, horizonDays: world.config.episode.horizonDays).rewardPerUserDay.mean
+        return (HeldOutEvaluation.result(sessions, horizonDays: world.config.episode.horizonDays).rewardPerUserDay.mean,
+                sessions.reduce(0) { $0 + $1.requests })
     }
 
-    /// Runs the search from the environment's baseline weights; returns the final mean (normalised units) and
-    /// each iteration's account. Candidates of an iteration are scored in parallel, one per thread.
-    public func run(iteration report: (CrossEntropyMethod.Iteration) -> Void = { _ in }) throws -> [Float] {
+    /// Runs the search from the environment's baseline weights; returns the final mean (normalised units) and the
+    /// requests simulated, and reports each iteration. Candidates of an iteration are scored in parallel, one per
+    /// thread.
+    public func run(iteration report: (CrossEntropyMethod.Iteration) -> Void = { _ in }) throws
+        -> (mean: [Float], environmentSteps: Int) {
         let space = world.actionSpace
         var cem = try CrossEntropyMethod(dimension: space.dimension, configuration: configuration,
                                      initialMean: space.normalize(space.baseline))
         var stream = RandomStream(seed: seed, keys: streamKey("cem"))
+        var requests = 0
         for _ in 0..<configuration.iterations {
             let population = cem.samplePopulation(stream: &stream)
             let values = Mutex([Double](repeating: .nan, count: population.count))
-            let next = Atomic(0)
+            let next = Atomic(0), steps = Atomic(0)
             DispatchQueue.concurrentPerform(iterations: min(threads, population.count)) { _ in
                 while true {
                     let i = next.add(1, ordering: .relaxed).oldValue
                     guard i < population.count else { return }
-                    let value = score(population[i])
+                    let (value, simulated) = score(population[i])
                     values.withLock { $0[i] = value }
+                    steps.add(simulated, ordering: .relaxed)
                 }
             }
+            requests += steps.load(ordering: .relaxed)
             report(cem.tell(population: population, values: values.withLock { $0 }))
         }
-        return cem.mean
+        return (cem.mean, requests)
     }
 
     /// A deterministic policy that always plays the normalised action `x`, as an `ActorPolicy` (a state-free

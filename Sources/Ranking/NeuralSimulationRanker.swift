@@ -106,6 +106,15 @@ public enum RankerCompatibilityError: Error, CustomStringConvertible, Equatable 
         case .layout(let reason), .tasks(let reason), .world(let reason): reason
         }
     }
+
+    /// The same error with `path: ` in front of its reason.
+    func naming(_ path: String) -> RankerCompatibilityError {
+        switch self {
+        case .layout(let reason): .layout("\(path): \(reason)")
+        case .tasks(let reason): .tasks("\(path): \(reason)")
+        case .world(let reason): .world("\(path): \(reason)")
+        }
+    }
 }
 
 extension FeatureLayout {
@@ -156,7 +165,7 @@ extension AnyRanker {
             case .ple(let r): return try NeuralSimulationRanker(r, world: world, name: name)
             }
         } catch let error as RankerCompatibilityError {
-            throw RankerCompatibilityError.layout("\(url.path): \(error.description)")
+            throw error.naming(url.path)
         }
     }
 }

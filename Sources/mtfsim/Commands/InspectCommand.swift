@@ -53,7 +53,8 @@ struct InspectCommand: ParsableCommand {
         for r in reports {
             let f = SummaryText.fixed
             print("run \(r.id) \(r.name) [\(r.status)] · \(r.environment) · seed \(r.seed) · policy \(r.policy) · ranker \(r.ranker)")
-            print("  sessions \(r.sessions) of \(r.requestedSessions) requested; steps \(r.steps); impressions \(r.impressions); candidate sets \(r.candidateSets)")
+            let requested = r.requestedSessions > 0 ? " of \(r.requestedSessions) requested" : ""  // 0: a training run
+            print("  sessions \(r.sessions)\(requested); steps \(r.steps); impressions \(r.impressions); candidate sets \(r.candidateSets)")
             print("  session ends: returned \(r.sessionEnds["returned"]!), churned \(r.sessionEnds["churned"]!), horizon \(r.sessionEnds["horizon"]!)")
             print("  rate/impression: examined \(f(r.examinedRate, 4))  " + r.taskOrder.map { "\($0) \(SummaryText.format(r.ratePerImpression[$0]!))" }.joined(separator: "  "))
             print("  reward per step \(f(r.rewardPerStep.mean, 3)) (sd \(f(r.rewardPerStep.standardDeviation, 3))); per session \(f(r.rewardPerSession, 3))")

@@ -166,7 +166,7 @@ struct TrainCommand: ParsableCommand {
             let behaviour = agent.behaviourPolicy()
             var metadata = SimulationLog.metadata(name: "train-\(A.name)-seed\(options.seed)", world: world,
                                                   environmentText: text, seed: options.seed, policy: behaviour,
-                                                  ranker: ranker, sessions: 0, lanes: 64, logCandidates: false)
+                                                  ranker: ranker, sessions: 0, lanes: options.lanes, logCandidates: false)
             metadata.policySpec = "train:\(A.name)"
             metadata.policyParameters = String(decoding: try JSONEncoder().encode(agent.configuration), as: UTF8.self)
             try writer!.beginRun(metadata)
@@ -205,7 +205,7 @@ struct TrainCommand: ParsableCommand {
         let search = FixedWeightSearch(world: world, ranker: ranker, configuration: configuration, episodes: cemEpisodes,
                                        seed: seed, threads: environment.threads)
         let progress = ProgressReporter(total: cemIterations, unit: "iterations", enabled: !json)
-        let mean = try search.run { iteration in
+        let (mean, steps) = try search.run { iteration in
             progress.update(iteration.index + 1)
             progress.note("iteration \(iteration.index + 1): mean candidate \(SummaryText.fixed(iteration.meanValue, 2)), "
                           + "elite \(SummaryText.fixed(iteration.eliteMeanValue, 2)) reward/user/day (training users)")
@@ -216,7 +216,6 @@ struct TrainCommand: ParsableCommand {
         let evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: OnlineTraining<TD3Agent>.evaluationSeed,
                                            episodes: evalEpisodes, threads: environment.threads)
         let heldOut = evaluation.evaluate(policy)
-        let steps = cemPopulation * cemIterations * cemEpisodes
         return TrainingReport(agent: "cem", environment: world.config.name, seed: seed, checkpoint: path,
                               environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut,
                               curve: [LearningCurvePoint(environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut)],
@@ -251,7 +250,7 @@ struct TrainingReport: Encodable {
     var environment: String
     var seed: UInt64
     var checkpoint: String
-    /// Requests simulated for learning (actor-critic); for CEM, candidate evaluations × episodes each.
+    /// Requests simulated for learning (for CEM: scoring every candidate).
     var environmentSteps: Int
     var updates: Int
     var wallSeconds: Double
