@@ -107,4 +107,21 @@ public struct Critic: ParameterStore, Sendable {
     public func forEachParameter(_ body: (Parameter) throws -> Void) rethrows {
         try network.forEachParameter(body)
     }
+
+    /// One TD step of every critic toward the same `targets` (Fujimoto et al. 2018, Alg. 1, "update critics"):
+    /// zero the gradients, accumulate the regression loss, clip to `clipNorm` when positive, take the optimiser
+    /// step. Returns the summed losses, the first critic's mean Q and the summed pre-clip gradient norms.
+    static func regress(_ critics: inout [Critic], optimizers: inout [Adam], states: Matrix, actions: Matrix,
+                        targets: Matrix, clipNorm: Float) -> (loss: Double, meanQ: Double, gradientNorm: Double) {
+        var loss = 0.0, meanQ = 0.0, gradientNorm = 0.0
+        for i in critics.indices {
+            critics[i].zeroGradients()
+            let (l, q) = critics[i].accumulateTemporalDifferenceLoss(states: states, actions: actions, targets: targets)
+            loss += l
+            if i == 0 { meanQ = q }
+            if clipNorm > 0 { gradientNorm += Double(critics[i].clipGradients(maxNorm: clipNorm)) }
+            optimizers[i].step(&critics[i])
+        }
+        return (loss, meanQ, gradientNorm)
+    }
 }

@@ -73,15 +73,11 @@ struct DeterministicActorCritic: Sendable {
                 smoothingNoise: policyNoise > 0 ? noise : nil, noiseClip: noiseClip, discount: settings.discount,
                 nextActions: &nextActions, into: &targets)
             meanTarget += targets.sum() / Double(targets.rows)
-            for i in critics.indices {
-                critics[i].zeroGradients()
-                let (loss, q) = critics[i].accumulateTemporalDifferenceLoss(
-                    states: experience.batch.states, actions: experience.batch.actions, targets: targets)
-                criticLoss += loss
-                if i == 0 { meanQ += q }
-                if clipNorm > 0 { gradientNorm += Double(critics[i].clipGradients(maxNorm: clipNorm)) }
-                criticOptimizers[i].step(&critics[i])
-            }
+            let step = Critic.regress(&critics, optimizers: &criticOptimizers, states: experience.batch.states,
+                                      actions: experience.batch.actions, targets: targets, clipNorm: clipNorm)
+            criticLoss += step.loss
+            meanQ += step.meanQ
+            gradientNorm += step.gradientNorm
             updateCount += 1
             if updateCount % policyDelay == 0 {
                 actor.zeroGradients()

@@ -42,23 +42,29 @@ public struct UniformRandomPolicy: FusionPolicy {
     }
 }
 
-/// Exploration kernels on the normalised box [-1, 1]^n, shared by the stochastic policies.
-enum Exploration {
-    /// Draws from N(μ, σ²) truncated to [-1, 1] per dimension; returns the log-density (normalised units).
-    static func truncatedGaussian(mean: UnsafePointer<Float>, sigma: Float, dimension: Int,
-                                  stream: inout RandomStream, into x: UnsafeMutablePointer<Float>) -> Double {
+/// Exploration kernels on the normalised box [-1, 1]^n, shared by the stochastic policies (and the agents'
+/// Gaussian exploration).
+///
+/// Truncated, not clipped: clipping μ + σε to the box would put point masses on its faces, which no density
+/// describes; truncation keeps every action's density exact and finite for off-policy evaluation, and equals
+/// clipping whenever μ ± 4σ lies inside.
+public enum Exploration {
+    /// Draws from N(μ, σ²) truncated to [-1, 1] per dimension into `x`; returns the log-density (normalised
+    /// units) of the recorded (Float) draw.
+    public static func truncatedGaussian(mean: UnsafePointer<Float>, sigma: Float, dimension: Int,
+                                         stream: inout RandomStream, into x: UnsafeMutablePointer<Float>) -> Double {
         var logDensity = 0.0
         for i in 0..<dimension {
             let m = Double(mean[i])
             let v = stream.truncatedNormal(mean: m, standardDeviation: Double(sigma), lower: -1, upper: 1)
             x[i] = Float(v)
-            logDensity += truncatedGaussianLogDensity(v, mean: m, sigma: Double(sigma))
+            logDensity += truncatedGaussianLogDensity(Double(x[i]), mean: m, sigma: Double(sigma))
         }
         return logDensity
     }
 
-    /// log of the N(μ, σ²) density truncated to [-1, 1] at `x`.
-    static func truncatedGaussianLogDensity(_ x: Double, mean: Double, sigma: Double) -> Double {
+    /// log of the N(μ, σ²) density truncated to [-1, 1] at `x` (−∞ outside).
+    public static func truncatedGaussianLogDensity(_ x: Double, mean: Double, sigma: Double) -> Double {
         guard x >= -1 && x <= 1 else { return -.infinity }
         let z = (x - mean) / sigma
         let mass = StandardNormal.cdf((1 - mean) / sigma) - StandardNormal.cdf((-1 - mean) / sigma)
