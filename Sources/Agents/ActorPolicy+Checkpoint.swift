@@ -50,7 +50,8 @@ extension ActorPolicy {
     ///
     /// - Parameters:
     ///   - environment: when given, the file's state feature names must equal
-    ///     `environment.stateNames` and its action names and bounds must equal the environment's.
+    ///     `environment.stateNames`, its action names must equal the environment's, and its action box must lie
+    ///     within the environment's.
     ///   - mode: how the loaded policy acts (default: deterministic, the actor mean).
     /// - Throws: `CheckpointError` for an unreadable or corrupt file, `PolicyCheckpointError` for a
     ///   file that is not a policy or does not fit `environment`; both name the file.
@@ -133,8 +134,9 @@ extension ActorPolicy {
             if let reason = ActorPolicy.difference(file: names, environment: space.names, what: "action") {
                 throw fail(.actionMismatch(reason))
             }
-            for i in names.indices where low[i] != space.low[i] || high[i] != space.high[i] {
-                throw fail(.actionMismatch("\(names[i]) has bounds [\(low[i]), \(high[i])] in the file, "
+            // A policy may act in a smaller box (a residual box around the production weights), never outside.
+            for i in names.indices where low[i] < space.low[i] || high[i] > space.high[i] {
+                throw fail(.actionMismatch("\(names[i]) has bounds [\(low[i]), \(high[i])] in the file, outside "
                                            + "[\(space.low[i]), \(space.high[i])] in the environment"))
             }
         }

@@ -99,7 +99,8 @@ public struct OnlineTraining<A: Agent> {
                                       users: .training, policyVersion: agent.updateCount)
                 .episodes(first..<(first + options.episodesPerRound), threads: options.threads, lanes: options.lanes, trace: true)
             try sink(sessions)
-            let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace, stateDimension: stateDimension)
+            let batch = TransitionBatch(sessions: sessions, actionSpace: agent.environment.actionSpace,
+                                        stateDimension: stateDimension)
             agent.observe(batch)
             environmentSteps += sessions.reduce(0) { $0 + $1.requests }
             updateDebt += Double(batch.count) * options.updatesPerStep

@@ -170,7 +170,11 @@ struct PolicyTests {
         let space = ActionSpace(names: ["w.a", "w.b"], low: [0, -1], high: [2, 2], baseline: [1, 0])
         let bounds = AgentEnvironment(stateNames: ["x0", "x1", "time"], actionSpace: space)
         let boundsError = #expect(throws: PolicyCheckpointError.self) { try ActorPolicy.load(contentsOf: url, expecting: bounds) }
-        #expect(boundsError?.kind == .actionMismatch("w.b has bounds [-2.0, 2.0] in the file, [-1.0, 2.0] in the environment"))
+        #expect(boundsError?.kind == .actionMismatch("w.b has bounds [-2.0, 2.0] in the file, outside [-1.0, 2.0] in the environment"))
+        // A policy that acts in a smaller box than the environment's (a residual box) loads.
+        let wider = ActionSpace(names: ["w.a", "w.b"], low: [0, -3], high: [2, 2], baseline: [1, 0])
+        let residual = try ActorPolicy.load(contentsOf: url, expecting: AgentEnvironment(stateNames: ["x0", "x1", "time"], actionSpace: wider))
+        #expect(residual.actionSpace.low == [0, -2])
 
         let otherNames = ActionSpace(names: ["w.a", "w.c"], low: [0, -2], high: [2, 2], baseline: [1, 0])
         let nameError = #expect(throws: PolicyCheckpointError.self) {

@@ -138,3 +138,16 @@ struct ActionSpaceTests {
         assertClose(space.logJacobian, Elementary.log(0.5) + Elementary.log(5) + Elementary.log(1.999 / 2), relative: 1e-6)
     }
 }
+
+@Suite struct ResidualActionSpaceTests {
+    @Test func restrictedBoxIsCentredOnTheBaselineAndCutToTheBox() {
+        let space = ActionSpace(names: ["a", "b", "c"], low: [0, 0, -10], high: [1, 2, 0], baseline: [0.5, 0.1, -5])
+        let box = space.restricted(toHalfWidth: 0.25)
+        #expect(box.names == space.names && box.baseline == space.baseline)
+        // a: centre 0 (normalised), ±0.25 → raw [0.375, 0.625]; b: centre −0.9, cut at −1 → raw [0, 0.35];
+        // c: centre 0 → raw [−6.25, −3.75].
+        for (x, y) in zip(box.low, [0.375, 0, -6.25] as [Float]) { #expect(abs(x - y) < 1e-5) }
+        for (x, y) in zip(box.high, [0.625, 0.35, -3.75] as [Float]) { #expect(abs(x - y) < 1e-5) }
+        #expect(space.restricted(toHalfWidth: 1).low.indices.allSatisfy { space.restricted(toHalfWidth: 1).low[$0] >= space.low[$0] })
+    }
+}

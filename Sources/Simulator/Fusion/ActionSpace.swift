@@ -68,6 +68,20 @@ public struct ActionSpace: Sendable, Equatable {
         (0..<dimension).reduce(0) { $0 + Double(((high[$1] - low[$1]) / 2)).logValue }
     }
 
+    /// The box of half-width `h` (in normalised units of this box) around the baseline, cut to this box: a
+    /// residual action space, where a learner adjusts the production weights instead of searching the whole box
+    /// (BatchRL-MTF explores ±0.15 around its baseline).
+    public func restricted(toHalfWidth h: Float) -> ActionSpace {
+        precondition(h > 0, "ActionSpace.restricted: half-width must be positive, got \(h)")
+        var low = self.low, high = self.high
+        for i in 0..<dimension {
+            let centre = normalize(baseline[i], dimension: i)
+            low[i] = denormalize(max(centre - h, -1), dimension: i)
+            high[i] = denormalize(min(centre + h, 1), dimension: i)
+        }
+        return ActionSpace(names: names, low: low, high: high, baseline: baseline)
+    }
+
     /// Whether `a` (raw) lies in the box.
     public func contains(_ a: [Float]) -> Bool {
         a.count == dimension && a.indices.allSatisfy { a[$0] >= low[$0] && a[$0] <= high[$0] }

@@ -60,6 +60,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Discount γ per request.", valueName: "gamma"))
     var discount: Float = 0.95
 
+    @Option(help: ArgumentHelp(
+        "Act in a box of this half-width around the baseline weights (normalised units; 1: the whole box).",
+        discussion: "A residual action space: the agent adjusts the production weights instead of searching the whole box.",
+        valueName: "h"))
+    var actionBox: Float = 1
+
     @Option(help: ArgumentHelp("Evaluate on held-out users every this many steps.", valueName: "count"))
     var evalInterval = 50_000
 
@@ -86,7 +92,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard steps > 0, updatesPerStep >= 0, evalInterval > 0, evalEpisodes > 0, learningRate > 0, explorationSigma > 0,
-              discount > 0, discount < 1,
+              discount > 0, discount < 1, actionBox > 0, actionBox <= 1,
               cemPopulation > 1, cemIterations > 0, cemEpisodes > 0 else {
             throw ValidationError("--steps, --eval-interval, --eval-episodes, --learning-rate and the --cem-* options must be positive")
         }
@@ -112,7 +118,9 @@ struct TrainCommand: ParsableCommand {
             options.evaluationEpisodes = evalEpisodes
             options.seed = seed
             options.threads = environment.threads
-            let env = AgentEnvironment(world: world)
+            let env = AgentEnvironment(stateNames: world.stateLayout.names,
+                                       actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox)
+                                                                  : world.actionSpace)
             func configure<C: AgentConfiguration>(_ c: inout C) throws {
                 c.actorCritic.hiddenSizes = try TrainRankerCommand.sizes(hidden, option: "--hidden")
                 c.actorCritic.actorLearningRate = learningRate
