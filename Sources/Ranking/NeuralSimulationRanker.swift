@@ -9,7 +9,9 @@ import Simulator
 ///
 /// The predictions handed to the simulator are the network's first `taskCount` columns as probabilities
 /// (σ(z), or p(parent)·p(task | parent) for cascade columns); the watch-time regression is not used for
-/// fusion. Deterministic: no randomness, and each row's output depends only on its own features.
+/// fusion. Deterministic: no randomness. (OpenBLAS may round a row differently depending on its position in the
+/// batch, so bit-identical predictions also need the same block composition — which a run's fixed lanes give,
+/// whatever the thread count.)
 ///
 /// Simulation threads share one instance; each call borrows a private workspace (a copy of the network whose
 /// weights are shared copy-on-write and never written, with its own activation buffers).
@@ -47,14 +49,16 @@ public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @u
                         into predictions: UnsafeMutablePointer<Float>) {
         var workspace = borrow()
         let k = batch.candidatesPerLane
-        let empty = EngagementHistory(taskCount: taskCount, categoryCount: batch.catalog.categoryCount)
+        // Without histories (a caller other than the simulator), every user is new.
+        let empty = batch.histories == nil
+            ? EngagementHistory(taskCount: taskCount, categoryCount: batch.catalog.categoryCount) : nil
         batch.catalog.category.withUnsafeBufferPointer { category in
             features.fill(count: batch.rows, users: { batch.users[$0 / k] }, items: { batch.items[$0] },
                           requestIndices: { batch.requestIndices?[$0 / k] ?? 0 },
                           history: { row, out in
                               let c = Int(category[Int(batch.items[row])])
                               if let histories = batch.histories { histories[row / k].write(category: c, into: out) }
-                              else { empty.write(category: c, into: out) }
+                              else { empty!.write(category: c, into: out) }
                           }, into: &workspace.batch)
         }
         workspace.ranker.forward(workspace.batch, into: &workspace.outputs)
