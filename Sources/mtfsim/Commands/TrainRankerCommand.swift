@@ -11,18 +11,20 @@ struct TrainRankerCommand: ParsableCommand {
         commandName: "train-ranker",
         abstract: "Train an MMoE, PLE, shared-bottom or ESMM ranker on the impressions of an episode log.",
         discussion: """
-        Every examined impression of the run is an example: the observed user (id, activity degree, registration \
-        age), item (id, category, creator, duration, observed popularity, price) and context (request index in the \
-        session), labelled with the realised tasks and the watch time. Users are split into train / validation / \
+        Every examined impression of the run is an example: the observed user (activity degree, registration age, \
+        engagement history so far: per-task rates overall and in the item's category, recent plays), item (id, \
+        category, creator, duration, observed popularity, price) and context (request index in the session), \
+        labelled with the realised tasks and the watch time. Users are split into train / validation / \
         test sets (80/10/10, drawn from --seed); training uses Adam on shuffled mini-batches and stops when the \
         validation loss has not improved for --patience epochs, keeping the best epoch.
 
         At the end, every task's test AUC and log-loss are printed beside the ceiling: the AUC of the world's true \
         probabilities on the same impressions. The checkpoint records its feature layout, tasks and world, so \
-        `mtfsim simulate --ranker FILE` can rank with it (same environment and --seed as the log).
+        `mtfsim simulate --ranker FILE` can rank with it (same environment and --seed as the log). Log with \
+        --random-exposure: a ranker that only ever saw the top of each candidate set ranks the rest at random.
 
         Examples:
-          mtfsim simulate --policy mixture --sessions 20000 --log logs/train.sqlite
+          mtfsim simulate --policy mixture --random-exposure 0.15 --sessions 20000 --log logs/train.sqlite
           mtfsim train-ranker --log logs/train.sqlite --arch mmoe --out models/mmoe.ckpt
           mtfsim train-ranker --log logs/train.sqlite --arch ple --experts 2 --shared-experts 2 --out models/ple.ckpt
           mtfsim evaluate-ranker --log logs/train.sqlite --ranker models/mmoe.ckpt --json
