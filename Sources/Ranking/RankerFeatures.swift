@@ -41,6 +41,11 @@ public struct RankerFeatures: Sendable {
     public let worldFingerprint: UInt64
     let catalog: Catalog
     let population: UserPopulation
+    /// The static numerical features, transformed once: per user log(1 + registration days) / 4; per item
+    /// log(duration) / 4 and log(1 + price).
+    let userLogRegisterDays: [Float]
+    let itemLogDuration: [Float]
+    let itemLogPrice: [Float]
     let degreeCount: Int
     let taskCount: Int
     /// Index of the first history feature among the numerical inputs.
@@ -50,6 +55,9 @@ public struct RankerFeatures: Sendable {
         catalog = world.catalog
         population = world.population
         degreeCount = world.population.degreeCount
+        userLogRegisterDays = world.population.registerDays.map { Float(Elementary.log(1 + Double($0))) / 4 }
+        itemLogDuration = world.catalog.durationSeconds.map { Float(Elementary.log(Double($0))) / 4 }
+        itemLogPrice = world.catalog.price.map { Float(Elementary.log(1 + Double($0))) }
         taskCount = world.config.taskNames.count
         worldFingerprint = Self.fingerprint(of: world)
         let creators = Int(world.catalog.creator.max() ?? 0) + 1
@@ -94,10 +102,10 @@ public struct RankerFeatures: Sendable {
                             let row = i * width
                             for d in 0..<degreeCount { x[row + d] = 0 }
                             x[row + Int(population.activityDegree[user])] = 1
-                            x[row + degreeCount] = Float(Elementary.log(1 + Double(population.registerDays[user]))) / 4
-                            x[row + degreeCount + 1] = Float(Elementary.log(Double(catalog.durationSeconds[item]))) / 4
+                            x[row + degreeCount] = userLogRegisterDays[user]
+                            x[row + degreeCount + 1] = itemLogDuration[item]
                             x[row + degreeCount + 2] = catalog.observedLogPopularity[item]
-                            x[row + degreeCount + 3] = Float(Elementary.log(1 + Double(catalog.price[item])))
+                            x[row + degreeCount + 3] = itemLogPrice[item]
                             x[row + degreeCount + 4] = Float(Elementary.log(1 + Double(requestIndices(i))))
                             history(i, x.baseAddress! + row + historyOffset)
                         }

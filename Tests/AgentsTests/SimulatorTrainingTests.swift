@@ -51,7 +51,8 @@ struct SimulatorTrainingTests {
             #expect(Array(batch.nextStates.row(last)) == second.steps[0].state)
             #expect(batch.rewards[last] == Float(first.steps[last].reward))
         }
-        #expect(Array(batch.nextStates.row(0)) == (first.steps.count > 1 ? first.steps[1].state : batch.nextStates.row(0).map { $0 }))
+        if first.steps.count > 1 { #expect(Array(batch.nextStates.row(0)) == first.steps[1].state) }
+        if first.end != .horizon || first.steps.count > 1 { #expect(Array(batch.states.row(0)) == first.steps[0].state) }
         // The same episodes, any thread count.
         let again = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: 3,
                                users: .training, policyVersion: 7)
@@ -108,8 +109,8 @@ struct SimulatorTrainingTests {
         let (mean, steps) = try search.run { iterations.append($0) }
         #expect(steps > 6 * 3 * 16)
         #expect(iterations.count == 3)
-        #expect(search.score(mean).value >= search.score(world.actionSpace.normalize(world.actionSpace.baseline)).value - 1e-9
-                || iterations.last!.eliteMeanValue >= iterations.first!.meanValue)
+        let found = search.score(mean).value, baseline = search.score(world.actionSpace.normalize(world.actionSpace.baseline)).value
+        #expect(found > baseline, "CEM mean \(found), baseline \(baseline)")
         let policy = FixedWeightSearch.constantPolicy(mean, environment: AgentEnvironment(world: world), agentName: "cem")
         let states = Matrix(rows: 3, columns: world.stateLayout.dimension) { r, c in Float(r * 10 + c) }
         var output = PolicyOutput(batch: 3, actionDimension: world.actionSpace.dimension)

@@ -134,9 +134,7 @@ struct SimulateCommand: ParsableCommand {
             } else {
                 let name = "\(world.config.name)-seed\(seed)"
                 let path = log ?? "logs/\(name)-\(Self.timestamp()).sqlite"
-                try FileManager.default.createDirectory(
-                    atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-                    withIntermediateDirectories: true)
+                try createParentDirectory(of: path)
                 let writer = try EpisodeLogFile.create(path: path)
                 try writer.beginRun(SimulationLog.metadata(
                     name: name, world: world, environmentText: text, seed: seed, policy: policy, ranker: ranker,

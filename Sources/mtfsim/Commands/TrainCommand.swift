@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
         let ranker = OracleNoiseRanker(config: world.config)
         let seed = environment.seed
         let path = out ?? "models/\(agent.rawValue)-\(world.config.name)-seed\(seed).ckpt"
-        try Self.createParent(of: path)
+        try createParentDirectory(of: path)
         let started = Date()
         let result: TrainingReport
         if agent == .cem {
@@ -169,7 +169,7 @@ struct TrainCommand: ParsableCommand {
         var training = OnlineTraining(agent: agent, world: world, ranker: ranker, options: options)
         var writer: EpisodeLogWriter? = nil
         if let log {
-            try Self.createParent(of: log)
+            try createParentDirectory(of: log)
             writer = try EpisodeLogFile.create(path: log)
             let behaviour = agent.behaviourPolicy()
             var metadata = SimulationLog.metadata(name: "train-\(A.name)-seed\(options.seed)", world: world,
@@ -244,11 +244,6 @@ struct TrainCommand: ParsableCommand {
                          + "\(h.requestsPerSession),\(h.sessionsPerUserDay)")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    static func createParent(of path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     }
 }
 

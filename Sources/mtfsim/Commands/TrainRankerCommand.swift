@@ -133,8 +133,7 @@ struct TrainRankerCommand: ParsableCommand {
         progress.finish()
         let evaluation = ranker.evaluate(features: features, data: test)
         let path = out ?? "models/\(arch)-\(source.world.config.name)-seed\(seed).ckpt"
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        try createParentDirectory(of: path)
         let best = reports.filter(\.best).last?.epoch ?? reports.count
         var metadata = RankerWorldKey.metadata(for: source.world)
         metadata["training.log"] = log
