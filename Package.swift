@@ -50,7 +50,7 @@ let package = Package(
             dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "EpisodeLog"],
             swiftSettings: internalChecks
         ),
-        .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "Rollout"], swiftSettings: internalChecks),
+        .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "EpisodeLog", "Rollout"], swiftSettings: internalChecks),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],

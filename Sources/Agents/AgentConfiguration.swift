@@ -32,8 +32,11 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
     public var hiddenSizes: [Int] = [256, 256]
     public var actorLearningRate: Float = 3e-4
     public var criticLearningRate: Float = 3e-4
-    /// Discount γ.
+    /// Discount γ per decision.
     public var discount: Float = 0.95
+    /// When positive, also discount by time: `γ_i = γ · 2^(−Δt_i / H)` with `H` this half-life in hours
+    /// (`Discounting`); then γ may be 1.
+    public var discountHalfLifeHours: Float = 0
     /// Polyak rate τ of the target networks, `θ' ← τθ + (1 − τ)θ'`.
     public var targetUpdateRate: Float = 0.005
     public var batchSize: Int = 256
@@ -58,8 +61,13 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The discounting these settings describe.
+    public var discounting: Discounting {
+        Discounting(perDecision: discount, halfLifeHours: discountHalfLifeHours > 0 ? discountHalfLifeHours : nil)
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hiddenSizes, actorLearningRate, criticLearningRate, discount, targetUpdateRate, batchSize
+        case hiddenSizes, actorLearningRate, criticLearningRate, discount, discountHalfLifeHours, targetUpdateRate, batchSize
         case replayCapacity, learningStarts, explorationSigma, normalizeObservations, observationClip
         case rewardScale, normalizeRewards, gradientClipNorm, criticWeightDecay
     }
@@ -73,6 +81,7 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
         actorLearningRate = try value(.actorLearningRate, actorLearningRate)
         criticLearningRate = try value(.criticLearningRate, criticLearningRate)
         discount = try value(.discount, discount)
+        discountHalfLifeHours = try value(.discountHalfLifeHours, discountHalfLifeHours)
         targetUpdateRate = try value(.targetUpdateRate, targetUpdateRate)
         batchSize = try value(.batchSize, batchSize)
         replayCapacity = try value(.replayCapacity, replayCapacity)
@@ -95,7 +104,13 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
                   "expected one or more positive widths, got \(hiddenSizes)")
         try check(actorLearningRate > 0, .actorLearningRate, "must be positive, got \(actorLearningRate)")
         try check(criticLearningRate > 0, .criticLearningRate, "must be positive, got \(criticLearningRate)")
-        try check(discount >= 0 && discount < 1, .discount, "must be in [0, 1), got \(discount)")
+        try check(discountHalfLifeHours >= 0 && discountHalfLifeHours.isFinite, .discountHalfLifeHours,
+                  "must be non-negative (0: discount per decision only), got \(discountHalfLifeHours)")
+        if discountHalfLifeHours > 0 {
+            try check(discount > 0 && discount <= 1, .discount, "must be in (0, 1] when discounting by time, got \(discount)")
+        } else {
+            try check(discount >= 0 && discount < 1, .discount, "must be in [0, 1), got \(discount)")
+        }
         try check(targetUpdateRate > 0 && targetUpdateRate <= 1, .targetUpdateRate, "must be in (0, 1], got \(targetUpdateRate)")
         try check(batchSize > 0, .batchSize, "must be positive, got \(batchSize)")
         try check(replayCapacity >= batchSize, .replayCapacity, "must hold at least one batch (\(batchSize)), got \(replayCapacity)")

@@ -7,22 +7,24 @@ import Numerics
 ///
 /// With one target critic and no noise this is DDPG's target `y = r + γ(1 − d) Q'(s', π'(s'))`
 /// (Lillicrap et al. 2016, Algorithm 1). Actions are in the normalised box, so the outer clip is
-/// to [−1, 1]; `notDone` holds `1 − d`, which is 1 for truncated transitions.
+/// to [−1, 1]; `bootstrapDiscounts` holds `γ_i (1 − d)` per transition (`Discounting`: a constant γ, or one that
+/// depends on the time the transition took), with `d` = 0 for truncated transitions.
 public enum ClippedDoubleQTarget {
     /// Writes `y` (`batch × 1`) into `targets`, using `nextActions` as scratch (it holds `ã'` afterwards).
     ///
     /// - Parameters:
     ///   - smoothingNoise: `ε`, already scaled by σ̃ (`batch × actionDimension`), or `nil` for none.
     public static func compute(
-        rewards: Matrix, notDone: Matrix, nextStates: Matrix,
+        rewards: Matrix, bootstrapDiscounts: Matrix, nextStates: Matrix,
         targetActor: inout ActorNetwork, targetCritics: inout [Critic],
-        smoothingNoise: Matrix?, noiseClip: Float, discount: Float,
+        smoothingNoise: Matrix?, noiseClip: Float,
         nextActions: inout Matrix, into targets: inout Matrix
     ) {
         precondition(targetActor.head == .deterministic, "ClippedDoubleQTarget: the target actor must be deterministic")
         precondition(!targetCritics.isEmpty, "ClippedDoubleQTarget: need at least one target critic")
         let n = nextStates.rows
-        precondition(rewards.rows == n && notDone.rows == n, "ClippedDoubleQTarget: \(rewards.rows) rewards, \(notDone.rows) flags, \(n) states")
+        precondition(rewards.rows == n && bootstrapDiscounts.rows == n,
+                     "ClippedDoubleQTarget: \(rewards.rows) rewards, \(bootstrapDiscounts.rows) discounts, \(n) states")
         let policyActions = targetActor.forward(nextStates)
         nextActions.resize(rows: n, columns: policyActions.columns)
         policyActions.withUnsafeBufferPointer { p in
@@ -48,11 +50,10 @@ public enum ClippedDoubleQTarget {
                 }
             }
         }
-        let gamma = discount
         rewards.withUnsafeBufferPointer { rw in
-            notDone.withUnsafeBufferPointer { nd in
+            bootstrapDiscounts.withUnsafeBufferPointer { gd in
                 targets.withUnsafeMutableBufferPointer { y in
-                    for r in 0..<n { y[r] = rw[r] + gamma * nd[r] * y[r] }
+                    for r in 0..<n { y[r] = rw[r] + gd[r] * y[r] }
                 }
             }
         }

@@ -68,9 +68,9 @@ struct DeterministicActorCritic: Sendable {
                 }
             }
             ClippedDoubleQTarget.compute(
-                rewards: experience.batch.rewards, notDone: experience.batch.notDone, nextStates: experience.batch.nextStates,
+                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts, nextStates: experience.batch.nextStates,
                 targetActor: &actorTarget, targetCritics: &criticTargets,
-                smoothingNoise: policyNoise > 0 ? noise : nil, noiseClip: noiseClip, discount: settings.discount,
+                smoothingNoise: policyNoise > 0 ? noise : nil, noiseClip: noiseClip,
                 nextActions: &nextActions, into: &targets)
             meanTarget += targets.sum() / Double(targets.rows)
             let step = Critic.regress(&critics, optimizers: &criticOptimizers, states: experience.batch.states,

@@ -8,6 +8,7 @@ struct ExperienceStore: Sendable {
     var normalizer: ObservationNormalizer
     var rewardScaler: RewardScaler
     var batch: ReplayBatch
+    let discounting: Discounting
     /// `normalizer.frozen()`, refreshed by `observe` so that sampling allocates nothing.
     private(set) var statistics: NormalizerStatistics
 
@@ -20,9 +21,12 @@ struct ExperienceStore: Sendable {
         batch = ReplayBatch(size: c.batchSize, stateDimension: environment.stateDimension,
                             actionDimension: environment.actionDimension)
         statistics = normalizer.frozen()
+        discounting = c.discounting
     }
 
     mutating func observe(_ transitions: TransitionBatch) {
+        precondition(!discounting.needsElapsedTime || transitions.elapsedHours != nil,
+                     "discounting by time (discountHalfLifeHours) needs transitions with elapsed times")
         replay.append(transitions)
         normalizer.update(transitions.states)
         rewardScaler.update(transitions.rewards)
@@ -35,11 +39,13 @@ struct ExperienceStore: Sendable {
         replay.count >= max(learningStarts, 1)
     }
 
-    /// Draws a mini-batch, normalises its states with the current statistics and scales its rewards.
+    /// Draws a mini-batch, normalises its states with the current statistics, scales its rewards and computes the
+    /// bootstrap discounts.
     mutating func sample(stream: inout RandomStream) {
         replay.sample(into: &batch, stream: &stream)
         statistics.apply(to: &batch.states)
         statistics.apply(to: &batch.nextStates)
         rewardScaler.apply(to: &batch.rewards)
+        batch.discount(with: discounting)
     }
 }

@@ -24,6 +24,8 @@ public struct ReplayBuffer: Sendable {
     /// 1 for terminal transitions, else 0 (a `Float` so a gather needs no branch).
     private var terminals: [Float]
     private var truncations: [Bool]
+    /// Hours from each decision to the next; NaN for transitions appended without a clock.
+    private var elapsedHours: [Float]
 
     /// An empty buffer; storage for `capacity` transitions is allocated up front.
     public init(capacity: Int, stateDimension: Int, actionDimension: Int) {
@@ -38,6 +40,7 @@ public struct ReplayBuffer: Sendable {
         nextStates = [Float](repeating: 0, count: capacity * stateDimension)
         terminals = [Float](repeating: 0, count: capacity)
         truncations = [Bool](repeating: false, count: capacity)
+        elapsedHours = [Float](repeating: .nan, count: capacity)
     }
 
     /// Appends every transition of `batch`, oldest first.
@@ -66,6 +69,7 @@ public struct ReplayBuffer: Sendable {
             rewards[cursor] = batch.rewards[r]
             terminals[cursor] = batch.terminals[r] ? 1 : 0
             truncations[cursor] = batch.truncations[r]
+            elapsedHours[cursor] = batch.elapsedHours?[r] ?? .nan
             cursor = cursor + 1 == capacity ? 0 : cursor + 1
         }
         count = min(capacity, count + batch.count)
@@ -94,11 +98,13 @@ public struct ReplayBuffer: Sendable {
         actions.withUnsafeBufferPointer { sa in
         rewards.withUnsafeBufferPointer { sr in
         terminals.withUnsafeBufferPointer { st in
+        elapsedHours.withUnsafeBufferPointer { se in
         batch.states.withUnsafeMutableBufferPointer { ds in
         batch.nextStates.withUnsafeMutableBufferPointer { dn in
         batch.actions.withUnsafeMutableBufferPointer { da in
         batch.rewards.withUnsafeMutableBufferPointer { dr in
         batch.notDone.withUnsafeMutableBufferPointer { dd in
+        batch.elapsedHours.withUnsafeMutableBufferPointer { de in
             for r in 0..<n {
                 let k = index[r]
                 precondition(k >= 0 && k < count, "ReplayBuffer.gather: slot \(k) outside 0..<\(count)")
@@ -109,8 +115,9 @@ public struct ReplayBuffer: Sendable {
                 for j in 0..<a { da[r * a + j] = sa[k * a + j] }
                 dr[r] = sr[k]
                 dd[r] = 1 - st[k]
+                de[r] = se[k]
             }
-        }}}}}}}}}}}
+        }}}}}}}}}}}}}
     }
 
     /// The transition in slot `index` (for tests and inspection).
@@ -142,6 +149,11 @@ public struct ReplayBatch: Sendable {
     public var nextStates: Matrix
     /// `1 − terminal`, `size × 1`.
     public var notDone: Matrix
+    /// Hours from each decision to the next (NaN without a clock), `size × 1`.
+    public var elapsedHours: Matrix
+    /// `γ_i (1 − terminal)`, the factor of the bootstrap term of each TD target, `size × 1`; filled by
+    /// `discount(with:)`.
+    public var bootstrapDiscounts: Matrix
     /// Buffer slots of the rows.
     public var indices: [Int]
 
@@ -153,6 +165,23 @@ public struct ReplayBatch: Sendable {
         rewards = Matrix(rows: size, columns: 1)
         nextStates = Matrix(rows: size, columns: stateDimension)
         notDone = Matrix(rows: size, columns: 1)
+        elapsedHours = Matrix(rows: size, columns: 1)
+        bootstrapDiscounts = Matrix(rows: size, columns: 1)
         indices = [Int](repeating: 0, count: size)
+    }
+
+    /// Fills `bootstrapDiscounts` with `discounting.factor(elapsedHours) · notDone`.
+    public mutating func discount(with discounting: Discounting) {
+        notDone.withUnsafeBufferPointer { nd in
+            elapsedHours.withUnsafeBufferPointer { hours in
+                bootstrapDiscounts.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<size {
+                        precondition(!discounting.needsElapsedTime || !hours[r].isNaN,
+                                     "ReplayBatch: discounting by time needs transitions with elapsed times")
+                        out[r] = discounting.factor(elapsedHours: hours[r]) * nd[r]
+                    }
+                }
+            }
+        }
     }
 }

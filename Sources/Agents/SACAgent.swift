@@ -67,9 +67,9 @@ public struct SACAgent: Agent {
             experience.sample(stream: &stream)
             fillNoise(&stream)
             SoftQTarget.compute(
-                rewards: experience.batch.rewards, notDone: experience.batch.notDone, nextStates: experience.batch.nextStates,
+                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts, nextStates: experience.batch.nextStates,
                 noise: noise, actor: &actor, targetCritics: &targetCritics, temperature: temperature.value,
-                discount: settings.discount, nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities,
+                nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities,
                 into: &targets)
             meanTarget += targets.sum() / Double(targets.rows)
             let step = Critic.regress(&critics, optimizers: &criticOptimizers, states: experience.batch.states,

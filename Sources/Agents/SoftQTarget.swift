@@ -6,13 +6,14 @@ import Numerics
 ///     a' = tanh(μ(s') + σ(s') ⊙ ε'),  ε' ~ N(0, I)      (a fresh draw from the current policy)
 ///     y  = r + γ (1 − d) ( min_i Q'_i(s', a') − α log π(a'|s') )
 ///
-/// `notDone` holds `1 − d`, which is 1 for truncated transitions.
+/// `bootstrapDiscounts` holds `γ_i (1 − d)` per transition (`Discounting`: a constant γ, or one that depends on the
+/// time the transition took), with `d` = 0 for truncated transitions.
 public enum SoftQTarget {
     /// Writes `y` (`batch × 1`) into `targets`; `nextActions` and `nextLogProbabilities` are scratch
     /// and hold `a'` and `log π(a'|s')` afterwards.
     public static func compute(
-        rewards: Matrix, notDone: Matrix, nextStates: Matrix, noise: Matrix,
-        actor: inout ActorNetwork, targetCritics: inout [Critic], temperature: Float, discount: Float,
+        rewards: Matrix, bootstrapDiscounts: Matrix, nextStates: Matrix, noise: Matrix,
+        actor: inout ActorNetwork, targetCritics: inout [Critic], temperature: Float,
         nextActions: inout Matrix, nextLogProbabilities: inout Matrix, into targets: inout Matrix
     ) {
         guard case .squashedGaussian(let lo, let hi) = actor.head else {
@@ -32,12 +33,12 @@ public enum SoftQTarget {
                 }
             }
         }
-        let (gamma, alpha) = (discount, temperature)
+        let alpha = temperature
         rewards.withUnsafeBufferPointer { rw in
-            notDone.withUnsafeBufferPointer { nd in
+            bootstrapDiscounts.withUnsafeBufferPointer { gd in
                 nextLogProbabilities.withUnsafeBufferPointer { lp in
                     targets.withUnsafeMutableBufferPointer { y in
-                        for r in 0..<n { y[r] = rw[r] + gamma * nd[r] * (y[r] - alpha * lp[r]) }
+                        for r in 0..<n { y[r] = rw[r] + gd[r] * (y[r] - alpha * lp[r]) }
                     }
                 }
             }

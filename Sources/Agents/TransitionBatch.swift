@@ -18,11 +18,14 @@ public struct TransitionBatch: Sendable {
     public var nextStates: Matrix
     public var terminals: [Bool]
     public var truncations: [Bool]
+    /// Hours from each decision to the next (for discounting by time, `Discounting`); `nil` when the source has
+    /// no clock.
+    public var elapsedHours: [Float]?
 
     public var count: Int { rewards.count }
 
     public init(states: Matrix, actions: Matrix, rewards: [Float], nextStates: Matrix,
-                terminals: [Bool], truncations: [Bool]? = nil) {
+                terminals: [Bool], truncations: [Bool]? = nil, elapsedHours: [Float]? = nil) {
         let n = rewards.count
         precondition(states.rows == n && actions.rows == n && nextStates.rows == n && terminals.count == n,
                      "TransitionBatch: \(states.rows) states, \(actions.rows) actions, \(n) rewards, "
@@ -31,18 +34,21 @@ public struct TransitionBatch: Sendable {
         let truncations = truncations ?? [Bool](repeating: false, count: n)
         precondition(truncations.count == n, "TransitionBatch: \(truncations.count) truncation flags for \(n) transitions")
         precondition(!zip(terminals, truncations).contains { $0 && $1 }, "TransitionBatch: a transition cannot be both terminal and truncated")
+        precondition(elapsedHours.map { $0.count == n && $0.allSatisfy { $0 >= 0 } } ?? true,
+                     "TransitionBatch: need \(n) non-negative elapsed times")
         self.states = states
         self.actions = actions
         self.rewards = rewards
         self.nextStates = nextStates
         self.terminals = terminals
         self.truncations = truncations
+        self.elapsedHours = elapsedHours
     }
 
     /// A batch whose actions are given in raw units (as a `FusionPolicy` returns them), normalised
     /// here with `actionSpace` and clamped to [-1, 1].
     public init(states: Matrix, rawActions: Matrix, actionSpace: ActionSpace, rewards: [Float], nextStates: Matrix,
-                terminals: [Bool], truncations: [Bool]? = nil) {
+                terminals: [Bool], truncations: [Bool]? = nil, elapsedHours: [Float]? = nil) {
         precondition(rawActions.columns == actionSpace.dimension,
                      "TransitionBatch: \(rawActions.columns) action columns for \(actionSpace.dimension) dimensions")
         var actions = rawActions
@@ -53,6 +59,6 @@ public struct TransitionBatch: Sendable {
             }
         }
         self.init(states: states, actions: actions, rewards: rewards, nextStates: nextStates,
-                  terminals: terminals, truncations: truncations)
+                  terminals: terminals, truncations: truncations, elapsedHours: elapsedHours)
     }
 }

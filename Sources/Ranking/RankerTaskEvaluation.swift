@@ -13,6 +13,10 @@ public struct RankerTaskEvaluation: Codable, Equatable, Sendable {
     public var ceilingAUC: Double?
     public var meanPrediction: Double
     public var observedRate: Double
+    /// The mean of the world's true probabilities on the same impressions: what a perfectly calibrated ranker would
+    /// predict on average, so `observedRate` minus it is the labels' sampling noise, not the ranker's error.
+    /// `nil` without true probabilities.
+    public var meanTrueProbability: Double?
     /// (mean prediction − observed rate) / observed rate.
     public var calibrationError: Double { observedRate > 0 ? (meanPrediction - observedRate) / observedRate : .nan }
 
@@ -48,7 +52,10 @@ public struct RankerTaskEvaluation: Codable, Equatable, Sendable {
                 task: ranker.tasks[k].name, impressions: data.count, positives: positives,
                 auc: rocAUC(scores: predicted[k], labels: labels), logLoss: Numerics.logLoss(probabilities: predicted[k], labels: labels),
                 ceilingAUC: ceiling, meanPrediction: predicted[k].reduce(0.0) { $0 + Double($1) } / Double(max(data.count, 1)),
-                observedRate: Double(positives) / Double(max(data.count, 1)))
+                observedRate: Double(positives) / Double(max(data.count, 1)),
+                meanTrueProbability: data.hasTruth
+                    ? (0..<data.count).reduce(0.0) { $0 + Double(data.trueProbabilities[$1 * data.taskCount + k]) } / Double(max(data.count, 1))
+                    : nil)
         }
     }
 }

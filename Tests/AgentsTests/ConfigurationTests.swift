@@ -50,6 +50,12 @@ struct ConfigurationTests {
         #expect(throws: AgentConfigurationError(field: "discount", message: "must be in [0, 1), got 1.0")) {
             _ = try TD3Agent(environment: ToyTask.environment, configuration: c, seed: 1)
         }
+        // γ = 1 is allowed only when discounting by time, which then bounds the horizon.
+        c.actorCritic.discountHalfLifeHours = 6
+        #expect(throws: Never.self) { try c.validate() }
+        #expect(c.actorCritic.discounting == Discounting(perDecision: 1, halfLifeHours: 6))
+        c.actorCritic.discountHalfLifeHours = -1
+        #expect(throws: AgentConfigurationError.self) { try c.validate() }
         var s = SACConfiguration()
         s.minimumLogStd = 3
         #expect(throws: AgentConfigurationError.self) { try s.validate() }

@@ -1,4 +1,5 @@
 import Agents
+import Foundation
 import Numerics
 import Testing
 import TestSupport
@@ -6,14 +7,15 @@ import TestSupport
 @Suite("Replay buffer")
 struct ReplayBufferTests {
     /// Transition `i`: state `(i, −i)`, action `(i/100)`, reward `i`, next state `(i + 0.5, 0)`;
-    /// terminal when `i % 3 == 1`, truncated when `i % 3 == 2`.
+    /// terminal when `i % 3 == 1`, truncated when `i % 3 == 2`; it took `i/4` hours.
     static func batch(_ range: Range<Int>) -> TransitionBatch {
         let n = range.count
         let states = Matrix(rows: n, columns: 2) { r, c in Float(range.lowerBound + r) * (c == 0 ? 1 : -1) }
         let next = Matrix(rows: n, columns: 2) { r, c in c == 0 ? Float(range.lowerBound + r) + 0.5 : 0 }
         let actions = Matrix(rows: n, columns: 1) { r, _ in Float(range.lowerBound + r) / 100 }
         return TransitionBatch(states: states, actions: actions, rewards: range.map(Float.init), nextStates: next,
-                               terminals: range.map { $0 % 3 == 1 }, truncations: range.map { $0 % 3 == 2 })
+                               terminals: range.map { $0 % 3 == 1 }, truncations: range.map { $0 % 3 == 2 },
+                               elapsedHours: range.map { Float($0) / 4 })
     }
 
     @Test("a full ring keeps the newest transitions, field by field")
@@ -48,6 +50,37 @@ struct ReplayBufferTests {
             #expect(batch.rewards[r, 0] == Float(i))
             #expect(batch.notDone[r, 0] == (i % 3 == 1 ? 0 : 1), "transition \(i): terminal only when i % 3 == 1")
         }
+    }
+
+    @Test("bootstrap discounts: γ(1 − d) per decision; γ·2^(−Δt/H)(1 − d) by time, each row its own elapsed time")
+    func bootstrapDiscounts() {
+        var buffer = ReplayBuffer(capacity: 50, stateDimension: 2, actionDimension: 1)
+        buffer.append(ReplayBufferTests.batch(0..<30))
+        var batch = ReplayBatch(size: 64, stateDimension: 2, actionDimension: 1)
+        var stream = RandomStream(seed: 3)
+        buffer.sample(into: &batch, stream: &stream)
+        batch.discount(with: Discounting(perDecision: 0.9))
+        for r in 0..<64 {
+            let i = Int(batch.rewards[r, 0])
+            #expect(batch.elapsedHours[r, 0] == Float(i) / 4)
+            #expect(batch.bootstrapDiscounts[r, 0] == (i % 3 == 1 ? 0 : 0.9))
+        }
+        batch.discount(with: Discounting(perDecision: 0.99, halfLifeHours: 2))
+        for r in 0..<64 {
+            let i = Int(batch.rewards[r, 0])
+            let expected = i % 3 == 1 ? 0 : 0.99 * Foundation.pow(0.5, Double(i) / 4 / 2)
+            #expect(abs(Double(batch.bootstrapDiscounts[r, 0]) - expected) < 1e-6, "transition \(i)")
+        }
+    }
+
+    @Test("Discounting: one half-life halves the factor, no time keeps γ, per decision ignores time")
+    func discountingKnownAnswers() {
+        let byTime = Discounting(perDecision: 0.98, halfLifeHours: 6)
+        #expect(byTime.factor(elapsedHours: 0) == 0.98)
+        #expect(abs(byTime.factor(elapsedHours: 6) - 0.49) < 1e-6)
+        #expect(abs(byTime.factor(elapsedHours: 18) - 0.98 / 8) < 1e-6)
+        #expect(Discounting(perDecision: 0.95).factor(elapsedHours: 100) == 0.95)
+        #expect(byTime.needsElapsedTime && !Discounting(perDecision: 0.95).needsElapsedTime)
     }
 
     @Test("sampling is uniform over the stored slots (χ² test), deterministic per stream, and reuses the batch storage")

@@ -35,7 +35,8 @@ struct SimulatorTrainingTests {
                                   users: .training, policyVersion: 7)
             .episodes(0..<24, threads: 2, lanes: 8, trace: true)
         let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace,
-                                    stateDimension: world.stateLayout.dimension)
+                                    stateDimension: world.stateLayout.dimension,
+                                    browseSecondsPerImpression: world.config.dynamics.browseSecondsPerImpression)
         let steps = sessions.reduce(0) { $0 + $1.requests }
         let horizonEnds = sessions.filter { $0.end == .horizon }.count
         let churns = sessions.filter { $0.end == .churned }.count
@@ -58,6 +59,40 @@ struct SimulatorTrainingTests {
                                users: .training, policyVersion: 7)
             .episodes(0..<24, threads: 1, lanes: 8, trace: true)
         #expect(again.map(\.reward) == sessions.map(\.reward))
+    }
+
+    @Test("elapsed times follow the simulator's clock: requests sum to the session's duration, gaps join sessions")
+    func elapsedTimes() throws {
+        let world = Self.world
+        let browse = world.config.dynamics.browseSecondsPerImpression
+        let sessions = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config),
+                                  policy: try PolicySpec.parse("mixture", world: world), seed: 4, users: .training)
+            .episodes(0..<16, threads: 1, lanes: 8, trace: true)
+        // The same sum in the same order as the simulator's session clock: equal, not just close.
+        for session in sessions {
+            let minutes = session.steps.reduce(0.0) { $0 + TransitionBatch.requestMinutes($1, browseSecondsPerImpression: browse) }
+            #expect(minutes == session.durationMinutes, "episode \(session.episode) session \(session.sessionIndex)")
+        }
+        let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace, stateDimension: world.stateLayout.dimension,
+                                    browseSecondsPerImpression: browse)
+        let hours = try #require(batch.elapsedHours)
+        #expect(hours.count == batch.count && hours.allSatisfy { $0 >= 0 })
+        // Per episode, the transitions span its first request's start to the start of its last transition's next
+        // request: the last session's last request (horizon) or the churned one's own end.
+        var row = 0
+        for episode in Set(sessions.map(\.episode)).sorted() {
+            let own = sessions.filter { $0.episode == episode }.sorted { $0.sessionIndex < $1.sessionIndex }
+            let last = own[own.count - 1], lastSteps = last.steps
+            let transitions = own.reduce(0) { $0 + $1.steps.count } - (last.end == .horizon ? 1 : 0)
+            let span = hours[row..<(row + transitions)].reduce(0.0) { $0 + Double($1) }
+            let end = last.end == .horizon
+                ? last.startMinutes + last.durationMinutes
+                    - TransitionBatch.requestMinutes(lastSteps[lastSteps.count - 1], browseSecondsPerImpression: browse)
+                : last.startMinutes + last.durationMinutes
+            #expect(abs(span - (end - own[0].startMinutes) / 60) < 1e-3, "episode \(episode)")
+            row += transitions
+        }
+        #expect(row == batch.count)
     }
 
     @Test("TD3 trained online on tiny beats ranking without predictions on held-out users; deterministic per seed")
@@ -134,6 +169,15 @@ struct SimulatorTrainingTests {
             .save(to: URL(fileURLWithPath: path))
         let loaded = try PolicyResolver.resolve(path, world: world)
         #expect(loaded.spec.hasSuffix("cem.ckpt"))
+        // State-free policies give their weights (`train --around`); a state-dependent one is refused.
+        let weights = try PolicyResolver.fixedWeights(path, world: world)
+        for (a, b) in zip(weights, world.actionSpace.baseline) { #expect(abs(a - b) < 1e-4 * max(1, abs(b))) }
+        #expect(try PolicyResolver.fixedWeights("fixed:" + weights.map { "\($0)" }.joined(separator: ","), world: world) == weights)
+        let feature = world.stateLayout.names[0]
+        let low = weights.map { "\($0)" }.joined(separator: ","), high = weights.map { "\($0 / 2)" }.joined(separator: ",")
+        #expect { _ = try PolicyResolver.fixedWeights("ramp:\(feature)=-1..1@\(low)@\(high)", world: world) } throws: { error in
+            "\(error)".contains("depend on the state")
+        }
         #expect(!(try PolicyResolver.resolve("baseline", world: world) is ActorPolicy))
         #expect(throws: (any Error).self) { _ = try PolicyResolver.resolve(directory.appendingPathComponent("none.ckpt").path, world: world) }
         let (shortVideo, _) = try EnvironmentLoader.resolve("short-video")

@@ -20,6 +20,12 @@ struct TargetTests {
     static let rewards = Matrix([[0.5], [1], [-0.3], [2], [0]])
     /// Row 1 is terminal; row 4 is truncated (still bootstraps, so its flag is 1).
     static let notDone = Matrix([[1], [0], [1], [1], [1]])
+    /// Per-transition discounts γ_i, as when discounting by time (`Discounting`): every row its own.
+    static let gammas: [Float] = [0.9, 0.85, 0.8, 0.95, 0.7]
+    /// `γ_i (1 − d_i)`, the targets' bootstrap factors, with every γ_i scaled by `scale`.
+    static func bootstrapDiscounts(scale: Float) -> Matrix {
+        Matrix(rows: 5, columns: 1, elements: (0..<5).map { scale * gammas[$0] * notDone[$0, 0] })
+    }
 
     /// Eq. 15 of Fujimoto et al. 2018 evaluated directly in `Double`.
     static func expectedTD3(noise: [Double]?, clip c: Double, gamma: Double, critics: [(Double, Double, Double, Double)]) -> [Double] {
@@ -28,22 +34,22 @@ struct TargetTests {
             var a = Double(Elementary.tanh(Float(0.8 * s0 - 0.5 * s1 + 0.1)))
             if let noise { a = min(max(a + min(max(noise[r], -c), c), -1), 1) }
             let q = critics.map { $0.0 * s0 + $0.1 * s1 + $0.2 * a + $0.3 }.min()!
-            return Double(rewards[r, 0]) + gamma * Double(notDone[r, 0]) * q
+            return Double(rewards[r, 0]) + Double(Float(gamma) * gammas[r]) * Double(notDone[r, 0]) * q
         }
     }
 
-    @Test("TD3: y = r + γ(1 − d) min_i Q'_i(s', clip(π'(s') + clip(ε, −c, c), −1, 1))")
+    @Test("TD3: y = r + γ_i(1 − d) min_i Q'_i(s', clip(π'(s') + clip(ε, −c, c), −1, 1))")
     func td3Target() {
         var actor = TargetTests.actor
         var critics = [TargetTests.critic1, TargetTests.critic2]
         // ε beyond c (row 0: clipped to 0.5, and π' + 0.5 > 1 is clipped to 1), negative beyond −c (row 3).
         let noise: [Float] = [0.9, -0.2, 0.3, -2, 0.1]
         var nextActions = Matrix(rows: 0, columns: 0), targets = Matrix(rows: 0, columns: 0)
-        ClippedDoubleQTarget.compute(rewards: TargetTests.rewards, notDone: TargetTests.notDone,
+        ClippedDoubleQTarget.compute(rewards: TargetTests.rewards, bootstrapDiscounts: TargetTests.bootstrapDiscounts(scale: 1),
                                      nextStates: TargetTests.nextStates, targetActor: &actor, targetCritics: &critics,
                                      smoothingNoise: Matrix(rows: 5, columns: 1, elements: noise), noiseClip: 0.5,
-                                     discount: 0.9, nextActions: &nextActions, into: &targets)
-        let expected = TargetTests.expectedTD3(noise: noise.map(Double.init), clip: 0.5, gamma: 0.9,
+                                     nextActions: &nextActions, into: &targets)
+        let expected = TargetTests.expectedTD3(noise: noise.map(Double.init), clip: 0.5, gamma: 1,
                                                critics: [(1, 0, 2, 0.5), (0, 1, -1, 0)])
         assertClose(targets.elements.map(Double.init), expected, relative: 1e-6, absolute: 1e-6)
         #expect(nextActions[0, 0] == 1, "π'(s') + clip(0.9) exceeds 1 and must be clipped")
@@ -54,20 +60,20 @@ struct TargetTests {
         #expect(zip(q1.elements, q2.elements).contains { $0 < $1 } && zip(q1.elements, q2.elements).contains { $0 > $1 })
     }
 
-    @Test("DDPG: y = r + γ(1 − d) Q'(s', π'(s')) with one critic and no smoothing")
+    @Test("DDPG: y = r + γ_i(1 − d) Q'(s', π'(s')) with one critic and no smoothing")
     func ddpgTarget() {
         var actor = TargetTests.actor
         var critics = [TargetTests.critic1]
         var nextActions = Matrix(rows: 0, columns: 0), targets = Matrix(rows: 0, columns: 0)
-        ClippedDoubleQTarget.compute(rewards: TargetTests.rewards, notDone: TargetTests.notDone,
+        ClippedDoubleQTarget.compute(rewards: TargetTests.rewards, bootstrapDiscounts: TargetTests.bootstrapDiscounts(scale: 1),
                                      nextStates: TargetTests.nextStates, targetActor: &actor, targetCritics: &critics,
-                                     smoothingNoise: nil, noiseClip: 0.5, discount: 0.95,
+                                     smoothingNoise: nil, noiseClip: 0.5,
                                      nextActions: &nextActions, into: &targets)
-        let expected = TargetTests.expectedTD3(noise: nil, clip: 0.5, gamma: 0.95, critics: [(1, 0, 2, 0.5)])
+        let expected = TargetTests.expectedTD3(noise: nil, clip: 0.5, gamma: 1, critics: [(1, 0, 2, 0.5)])
         assertClose(targets.elements.map(Double.init), expected, relative: 1e-6, absolute: 1e-6)
     }
 
-    @Test("SAC: y = r + γ(1 − d)(min_i Q'_i(s', a') − α log π(a'|s')) with a' = tanh(μ + σε)")
+    @Test("SAC: y = r + γ_i(1 − d)(min_i Q'_i(s', a') − α log π(a'|s')) with a' = tanh(μ + σε)")
     func sacTarget() {
         var actor = Fixtures.gaussianActor(states: 2, actions: 1, seed: 40)
         var critics = [TargetTests.critic1, TargetTests.critic2]
@@ -75,8 +81,8 @@ struct TargetTests {
         let (alpha, gamma): (Float, Float) = (0.4, 0.9)
         var nextActions = Matrix(rows: 0, columns: 0), logProbabilities = Matrix(rows: 0, columns: 0)
         var targets = Matrix(rows: 0, columns: 0)
-        SoftQTarget.compute(rewards: TargetTests.rewards, notDone: TargetTests.notDone, nextStates: TargetTests.nextStates,
-                            noise: noise, actor: &actor, targetCritics: &critics, temperature: alpha, discount: gamma,
+        SoftQTarget.compute(rewards: TargetTests.rewards, bootstrapDiscounts: TargetTests.bootstrapDiscounts(scale: gamma),
+                            nextStates: TargetTests.nextStates, noise: noise, actor: &actor, targetCritics: &critics, temperature: alpha,
                             nextActions: &nextActions, nextLogProbabilities: &logProbabilities, into: &targets)
         let out = actor.network.predict(TargetTests.nextStates)
         var expected = [Double]()
@@ -86,7 +92,8 @@ struct TargetTests {
             let logPi = SquashedGaussian.logDensity(mean: [m], logStd: [s], noise: [e])
             let s0 = Double(TargetTests.nextStates[r, 0]), s1 = Double(TargetTests.nextStates[r, 1])
             let q = min(s0 + 2 * Double(a) + 0.5, s1 - Double(a))
-            expected.append(Double(TargetTests.rewards[r, 0]) + Double(gamma) * Double(TargetTests.notDone[r, 0]) * (q - Double(alpha) * logPi))
+            let discount = Double(gamma * TargetTests.gammas[r]) * Double(TargetTests.notDone[r, 0])
+            expected.append(Double(TargetTests.rewards[r, 0]) + discount * (q - Double(alpha) * logPi))
         }
         assertClose(targets.elements.map(Double.init), expected, relative: 1e-5, absolute: 1e-5)
     }

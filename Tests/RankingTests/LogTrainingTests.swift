@@ -100,7 +100,7 @@ struct LogTrainingTests {
         }
     }
 
-    @Test("EngagementHistory: known answers for rates, category rates and recent plays")
+    @Test("EngagementHistory: known answers for log rates, category rates and recent plays")
     func engagementHistoryKnownAnswer() {
         var h = EngagementHistory(taskCount: 2, categoryCount: 3)
         // Request 1: two examined items of category 1 (one played with task 1), one unexamined.
@@ -109,7 +109,8 @@ struct LogTrainingTests {
         var out = [Float](repeating: -1, count: EngagementHistory.featureCount(taskCount: 2))
         out.withUnsafeMutableBufferPointer { h.write(category: 1, into: $0.baseAddress!) }
         #expect(abs(out[0] - Elementary.log1p(Float(2)) / 5) < 1e-6)
-        #expect(out[1] == Float(1) / 3 && out[2] == Float(1) / 3)  // 1 play, 1 task-1 over (2 + 1)
+        // 1 play and 1 task-1 over 2 examined impressions: log((1 + 1) / (2 + 1)) each.
+        #expect(abs(out[1] - Elementary.log(Float(2) / 3)) < 1e-6 && out[2] == out[1])
         #expect(abs(out[3] - Elementary.log1p(Float(2)) / 3) < 1e-6)
         #expect(abs(out[4] - (1 + Float(1) / 3) / 3) < 1e-6)       // (plays_c + overall rate) / (imps_c + 1)
         #expect(out[5] == 1)
@@ -121,7 +122,8 @@ struct LogTrainingTests {
         #expect(abs(out[8] - Elementary.log1p(Float(1)) / 3) < 1e-6)  // one play this session
         h.startSession(idleHours: 12)  // two half-lives
         out.withUnsafeMutableBufferPointer { h.write(category: 1, into: $0.baseAddress!) }
-        #expect(abs(out[5] - EngagementHistory.recentDecay / 4) < 1e-6 && out[1] == Float(1) / 3 && out[8] == 0)
+        #expect(abs(out[5] - EngagementHistory.recentDecay / 4) < 1e-6 && abs(out[1] - Elementary.log(Float(2) / 3)) < 1e-6
+                && out[8] == 0)
     }
 
     @Test("user split: deterministic, disjoint, about the requested shares")

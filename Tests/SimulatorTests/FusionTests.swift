@@ -150,4 +150,13 @@ struct ActionSpaceTests {
         for (x, y) in zip(box.high, [0.625, 0.35, -3.75] as [Float]) { #expect(abs(x - y) < 1e-5) }
         #expect(space.restricted(toHalfWidth: 1).low.indices.allSatisfy { space.restricted(toHalfWidth: 1).low[$0] >= space.low[$0] })
     }
+
+    @Test func restrictedBoxAroundOtherWeights() {
+        let space = ActionSpace(names: ["a", "b", "c"], low: [0, 0, -10], high: [1, 2, 0], baseline: [0.5, 0.1, -5])
+        let box = space.restricted(toHalfWidth: 0.25, around: [0.25, 2, -7.5])
+        #expect(box.baseline == space.baseline, "the environment's baseline stays what `baseline` names")
+        // a: centre −0.5 → raw [0.125, 0.375]; b: centre 1, cut at 1 → raw [1.75, 2]; c: centre −0.5 → [−8.75, −6.25].
+        for (x, y) in zip(box.low, [0.125, 1.75, -8.75] as [Float]) { #expect(abs(x - y) < 1e-5) }
+        for (x, y) in zip(box.high, [0.375, 2, -6.25] as [Float]) { #expect(abs(x - y) < 1e-5) }
+    }
 }

@@ -68,14 +68,16 @@ public struct ActionSpace: Sendable, Equatable {
         (0..<dimension).reduce(0) { $0 + Double(((high[$1] - low[$1]) / 2)).logValue }
     }
 
-    /// The box of half-width `h` (in normalised units of this box) around the baseline, cut to this box: a
-    /// residual action space, where a learner adjusts the production weights instead of searching the whole box
-    /// (BatchRL-MTF explores ±0.15 around its baseline).
-    public func restricted(toHalfWidth h: Float) -> ActionSpace {
+    /// The box of half-width `h` (in normalised units of this box) around `centre` (raw weights; default the
+    /// baseline), cut to this box: a residual action space, where a learner adjusts the production weights instead
+    /// of searching the whole box (BatchRL-MTF explores ±0.15 around its baseline).
+    public func restricted(toHalfWidth h: Float, around centre: [Float]? = nil) -> ActionSpace {
         precondition(h > 0, "ActionSpace.restricted: half-width must be positive, got \(h)")
+        let weights = centre ?? baseline
+        precondition(weights.count == dimension, "ActionSpace.restricted: \(weights.count) centre weights for \(dimension) dimensions")
         var low = self.low, high = self.high
         for i in 0..<dimension {
-            let centre = normalize(baseline[i], dimension: i)
+            let centre = min(max(normalize(weights[i], dimension: i), -1), 1)
             low[i] = denormalize(max(centre - h, -1), dimension: i)
             high[i] = denormalize(min(centre + h, 1), dimension: i)
         }

@@ -13,6 +13,11 @@ public enum PolicySpec {
         public let spec: String
         public let message: String
         public var description: String { "policy '\(spec)': \(message)" }
+
+        public init(spec: String, message: String) {
+            self.spec = spec
+            self.message = message
+        }
     }
 
     public static let forms = "baseline, fixed:w1,…, random, gaussian:SIGMA[@w1,…], mixture[:SIGMA,BOX][@w1,…], ramp:FEATURE=LOW..HIGH@w1,…@w1,…"

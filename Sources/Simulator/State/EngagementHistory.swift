@@ -45,7 +45,7 @@ public struct EngagementHistory: Sendable, Equatable {
     /// Feature names, in `write` order.
     public static func featureNames(taskNames: [String]) -> [String] {
         let followUp = taskNames.count > 1 ? taskNames[1] : "task1"
-        return ["history.logImpressions"] + taskNames.map { "history.rate.\($0)" }
+        return ["history.logImpressions"] + taskNames.map { "history.logRate.\($0)" }
             + ["history.category.logImpressions", "history.category.playRate", "session.category.recentPlays",
                "history.\(followUp)PerPlay", "history.category.\(followUp)PerPlay", "session.logPlays"]
     }
@@ -77,7 +77,9 @@ public struct EngagementHistory: Sendable, Equatable {
     }
 
     /// Writes the `featureCount` features for a candidate of category `category`: log(1 + impressions), each
-    /// task's rate (count / (impressions + 1)), log(1 + impressions in the category), the category's play rate
+    /// task's log rate (log((count + 1) / (impressions + 1)): on a log scale, because the rare tasks' rates (a like
+    /// per 70 impressions, a follow per 2,000) would otherwise differ between users by less than 0.01 and a ranker
+    /// could not tell a user who likes twice as often from another), log(1 + impressions in the category), the category's play rate
     /// shrunk toward the overall one ((plays_c + r) / (impressions_c + 1), r the overall play rate), the
     /// decayed plays of the category in this session, and task 1 per play (e.g. long views per play: how much
     /// of what the user starts they watch) overall ((n₁ + ½) / (plays + 1)) and in the category, shrunk the same
@@ -86,7 +88,7 @@ public struct EngagementHistory: Sendable, Equatable {
     public func write(category: Int, into out: UnsafeMutablePointer<Float>) {
         let denominator = 1 / (impressions + 1)
         out[0] = Elementary.log1p(impressions) / 5
-        for k in 0..<taskCount { out[1 + k] = taskCounts[k] * denominator }
+        for k in 0..<taskCount { out[1 + k] = Elementary.log((taskCounts[k] + 1) * denominator) }
         let overallPlayRate = taskCount > 0 ? taskCounts[0] * denominator : 0
         out[taskCount + 1] = Elementary.log1p(categoryImpressions[category]) / 3
         out[taskCount + 2] = (categoryPlays[category] + overallPlayRate) / (categoryImpressions[category] + 1)

@@ -14,7 +14,8 @@ struct TrainCommand: ParsableCommand {
         Actor-critic agents (ddpg, td3, sac) observe each request's state (user features, session context, \
         feedback so far, candidate-prediction summary) and output the fusion weights. Training simulates rounds of \
         whole episodes of training users (the first 80% of user ids) with the agent's exploring behaviour policy, \
-        learns from their transitions (--updates-per-step gradient steps per transition, γ = 0.95), and evaluates \
+        learns from their transitions (--updates-per-step gradient steps per transition; γ = 0.95 per request, or \
+        discounting by time with --discount-half-life-hours), and evaluates \
         the deterministic policy on held-out users (the last 20%) every --eval-interval steps: the learning curve, \
         printed and written next to the checkpoint as <out>.curve.csv.
 
@@ -57,14 +58,31 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("DDPG/TD3: σ of the Gaussian exploration, normalised action units.", valueName: "sigma"))
     var explorationSigma: Float = 0.1
 
-    @Option(help: ArgumentHelp("Discount γ per request.", valueName: "gamma"))
-    var discount: Float = 0.95
+    @Option(help: ArgumentHelp("Discount γ per request (default 0.95; 1 with --discount-half-life-hours).", valueName: "gamma"))
+    var discount: Float?
+
+    @Option(help: ArgumentHelp(
+        "Also discount by time: the next request's value counts 2^(−hours/H) (0: per request only).",
+        discussion: """
+        Time is the simulator's clock: a request's browsing and watching, plus the idle gap when the session ended. \
+        A per-request discount cannot see that a user who leaves early loses the rest of the session, or that one \
+        who returns sooner has more sessions per day; with a half-life of hours the value follows reward per \
+        user-day instead.
+        """,
+        valueName: "H"))
+    var discountHalfLifeHours: Float = 0
 
     @Option(help: ArgumentHelp(
         "Act in a box of this half-width around the baseline weights (normalised units; 1: the whole box).",
         discussion: "A residual action space: the agent adjusts the production weights instead of searching the whole box.",
         valueName: "h"))
     var actionBox: Float = 1
+
+    @Option(help: ArgumentHelp(
+        "With --action-box: centre the box on these fixed weights instead of the baseline.",
+        discussion: "A fixed: spec or a cem checkpoint, e.g. the production weights a CEM search found; the agent then learns state-dependent adjustments to them.",
+        valueName: "policy"))
+    var around: String?
 
     @Option(help: ArgumentHelp("Evaluate on held-out users every this many steps.", valueName: "count"))
     var evalInterval = 50_000
@@ -92,12 +110,16 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard steps > 0, updatesPerStep >= 0, evalInterval > 0, evalEpisodes > 0, learningRate > 0, explorationSigma > 0,
-              discount > 0, discount < 1, actionBox > 0, actionBox <= 1,
+              discountHalfLifeHours >= 0, actionBox > 0, actionBox <= 1,
               cemPopulation > 1, cemIterations > 0, cemEpisodes > 0 else {
             throw ValidationError("--steps, --eval-interval, --eval-episodes, --learning-rate and the --cem-* options must be positive")
         }
+        if let discount, !(discount > 0 && (discount < 1 || discount == 1 && discountHalfLifeHours > 0)) {
+            throw ValidationError("--discount must be in (0, 1), or (0, 1] with --discount-half-life-hours; got \(discount)")
+        }
         _ = try TrainRankerCommand.sizes(hidden, option: "--hidden")
         if agent == .cem && log != nil { throw ValidationError("--log stores actor-critic training episodes; cem has none") }
+        if around != nil && actionBox >= 1 { throw ValidationError("--around centres the residual box: give --action-box below 1") }
     }
 
     func run() throws {
@@ -118,15 +140,18 @@ struct TrainCommand: ParsableCommand {
             options.evaluationEpisodes = evalEpisodes
             options.seed = seed
             options.threads = environment.threads
+            let centre = try around.map { try PolicyResolver.fixedWeights($0, world: world) }
             let env = AgentEnvironment(stateNames: world.stateLayout.names,
-                                       actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox)
+                                       actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox, around: centre)
                                                                   : world.actionSpace)
             func configure<C: AgentConfiguration>(_ c: inout C) throws {
                 c.actorCritic.hiddenSizes = try TrainRankerCommand.sizes(hidden, option: "--hidden")
                 c.actorCritic.actorLearningRate = learningRate
                 c.actorCritic.criticLearningRate = learningRate
                 c.actorCritic.explorationSigma = explorationSigma
-                c.actorCritic.discount = discount
+                c.actorCritic.discount = discount ?? (discountHalfLifeHours > 0 ? 1 : 0.95)
+                c.actorCritic.discountHalfLifeHours = discountHalfLifeHours
+                try c.validate()
             }
             switch agent {
             case .ddpg:

@@ -44,13 +44,15 @@ struct RankerEvaluationReport: Encodable {
 
     static func table(_ rows: [RankerTaskEvaluation], title: String) -> String {
         var lines = ["\(title)",
-                     "task          positives     AUC  ceiling   gap   log-loss  mean pred  observed  calib"]
+                     "task          positives     AUC  ceiling   gap   log-loss  mean pred  observed  calib   mean truth"]
         for r in rows {
             let ceiling = r.ceilingAUC.map { String(format: "%7.4f", $0) } ?? "      –"
             let gap = r.ceilingAUC.map { String(format: "%6.3f", $0 - r.auc) } ?? "     –"
-            lines.append(String(format: "%-12@ %10d  %6.4f  %@ %@  %8.4f  %9.5f  %8.5f  %+5.1f%%",
-                                r.task as NSString, r.positives, r.auc, ceiling as NSString, gap as NSString, r.logLoss,
-                                r.meanPrediction, r.observedRate, 100 * r.calibrationError))
+            let truth = r.meanTrueProbability.map { String(format: "%10.5f", $0) } ?? "         –"
+            let task = r.task.padding(toLength: max(12, r.task.count), withPad: " ", startingAt: 0)
+            lines.append(String(format: "%@ %10d  %6.4f  %@ %@  %8.4f  %9.5f  %8.5f  %+5.1f%%  %@",
+                                task as NSString, r.positives, r.auc, ceiling as NSString, gap as NSString, r.logLoss,
+                                r.meanPrediction, r.observedRate, 100 * r.calibrationError, truth as NSString))
         }
         return lines.joined(separator: "\n")
     }
