@@ -108,7 +108,7 @@ struct BenchRankerCommand: ParsableCommand {
             ?? model.simulationRanker(world: world, name: "default MMoE")
         let timed = TimedRanker(scorer)
         let policy = FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace)
-        let flopsPerRequest = model.denseFlopsPerExample * config.retrieval.candidates
+        let flopsPerRequest = model.simulationDenseFlopsPerExample(world: world) * config.retrieval.candidates
         let lanes = 64
         let gemm = Self.gemmRate(m: lanes * config.retrieval.candidates, k: model.layout.encodedDimension,
                                  n: model.largestLayerWidth, seconds: seconds)
