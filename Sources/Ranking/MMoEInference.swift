@@ -8,22 +8,25 @@ import Numerics
 /// streaming 12,800-row activations through memory).
 ///
 /// The same function as `MultiTaskRanker.forward`, computed differently:
-/// - rows are scored in chunks of `chunkRows` (features, encoding, every layer), so that a chunk's activations stay
-///   in the core's L2 cache from the embedding gather to the last tower;
+/// - rows are scored in chunks of `chunkRows` (features, encoding, every layer), so that a chunk's activations
+///   (about 2.2 KB per row for the default simulation ranker) are still in cache when the next layer reads them;
 /// - the experts' first layer and every gate read the same input, so their weights sit side by side in one matrix
-///   and are one GEMM (for the default simulation ranker N = 4·64 + 7·4 = 284, one packing of the input);
-/// - biases are written into a GEMM's output before it accumulates into them (β = 1), activations are applied
-///   while the next step reads the row (softmax then mixing per row; a tower's last ReLU inside its output dot);
+///   and are one GEMM (for the default simulation ranker N = 4·64 + 7·4 = 284, padded to 288: one packing of the
+///   input instead of eight);
+/// - biases are written into a GEMM's output before it accumulates into them (β = 1: no separate bias pass, no
+///   zeroing); the gates' softmax runs eight exponentials at a time, the mixing sums the experts in registers, and
+///   a tower's last ReLU happens inside its output dot product;
 /// - only the network columns the caller reads are computed (`heads`: the first `taskCount` columns and the
 ///   parents of cascade columns among them), so the simulator pays nothing for the watch-time regression head.
 ///
 /// Predictions agree with the generic path to float rounding (about 1e-6 relative; the GEMMs sum in another
 /// order). They are deterministic and depend on a row's chunk only through its position, so a block of candidates
-/// gets the same predictions whatever the thread count. The weights are copied when the value is built: train,
-/// then build.
+/// gets the same predictions whatever the thread count. The value holds the weights of the ranker it was built
+/// from (copy-on-write): later training does not change it.
 public struct MMoEInference: Sendable {
-    /// Rows scored together: small enough that a chunk's activations (≈ 2.5 KB per row for the default simulation
-    /// ranker) fit in L2, large enough that GEMM calls and weight packing are amortised.
+    /// Rows scored together: few enough that a chunk's activations stay in cache, enough that GEMM calls and the
+    /// packing of the weights (once per GEMM call) are amortised. On the benchmark machine (1 MB L2 per core) 256
+    /// to 2,048 rows ran within noise of each other.
     public static let defaultChunkRows = 512
 
     public let chunkRows: Int
@@ -157,31 +160,44 @@ public struct MMoEInference: Sendable {
 
     /// A workspace for this network's chunks (reuse it between calls; one per thread).
     public func makeWorkspace() -> Workspace {
-        Workspace(rows: chunkRows, sizes: [
-            chunkRows * fieldCount,  // ids (Int32, same size as Float)
-            chunkRows * numericalDimension,
-            chunkRows * inputWidth,
-            chunkRows * firstWeight.columns,
-        ] + deeperWeights.map { chunkRows * $0.columns }
-          + [chunkRows * expertSizes.last!] + towerSizes.dropFirst().map { chunkRows * $0 }
-          + [chunkRows * heads.count])
+        Workspace(rows: chunkRows, fields: fieldCount, numerical: numericalDimension, input: inputWidth,
+                  first: firstWeight.columns, deeper: deeperWeights.map(\.columns), mixture: expertSizes.last!,
+                  hidden: Array(towerSizes.dropFirst()), heads: heads.count)
     }
 
-    /// Activation buffers for one chunk, allocated once.
+    /// Buffers for one chunk's features and activations, allocated once (rows of the widths given).
     public final class Workspace {
         fileprivate let rows: Int
-        fileprivate let buffers: [UnsafeMutablePointer<Float>]
+        fileprivate let ids: UnsafeMutablePointer<Int32>
+        fileprivate let numerical: UnsafeMutablePointer<Float>
+        fileprivate let input: UnsafeMutablePointer<Float>
+        fileprivate let first: UnsafeMutablePointer<Float>
+        fileprivate let deeper: [UnsafeMutablePointer<Float>]
+        fileprivate let mixture: UnsafeMutablePointer<Float>
+        fileprivate let hidden: [UnsafeMutablePointer<Float>]
+        fileprivate let logits: UnsafeMutablePointer<Float>
 
-        fileprivate init(rows: Int, sizes: [Int]) {
-            self.rows = rows
-            buffers = sizes.map { size in
-                let p = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1) * 4, alignment: 64)
-                return p.initializeMemory(as: Float.self, repeating: 0, count: max(size, 1))
+        fileprivate init(rows: Int, fields: Int, numerical: Int, input: Int, first: Int, deeper: [Int], mixture: Int,
+                         hidden: [Int], heads: Int) {
+            func floats(_ width: Int) -> UnsafeMutablePointer<Float> {
+                let p = UnsafeMutableRawPointer.allocate(byteCount: max(rows * width, 1) * 4, alignment: 64)
+                return p.initializeMemory(as: Float.self, repeating: 0, count: max(rows * width, 1))
             }
+            self.rows = rows
+            ids = .allocate(capacity: max(rows * fields, 1))
+            ids.initialize(repeating: 0, count: max(rows * fields, 1))
+            self.numerical = floats(numerical)
+            self.input = floats(input)
+            self.first = floats(first)
+            self.deeper = deeper.map(floats)
+            self.mixture = floats(mixture)
+            self.hidden = hidden.map(floats)
+            logits = floats(heads)
         }
 
         deinit {
-            for p in buffers { p.deallocate() }
+            ids.deallocate()
+            for p in [numerical, input, first, mixture, logits] + deeper + hidden { p.deallocate() }
         }
     }
 
@@ -249,13 +265,8 @@ public struct MMoEInference: Sendable {
     private func run(rows: Int, fill: Fill, workspace: Workspace,
                      emit: (_ start: Int, _ count: Int, _ logits: UnsafePointer<Float>) -> Void) {
         precondition(workspace.rows == chunkRows, "MMoEInference: workspace for \(workspace.rows) rows, chunks of \(chunkRows)")
-        let b = workspace.buffers
-        let ids = UnsafeMutableRawPointer(b[0]).assumingMemoryBound(to: Int32.self)
-        let (raw, input, first) = (b[1], b[2], b[3])
-        let deeper = Array(b[4..<(4 + deeperWeights.count)])
-        let mixture = b[4 + deeperWeights.count]
-        let hidden = Array(b[(5 + deeperWeights.count)..<(b.count - 1)])
-        let logits = b[b.count - 1]
+        let (ids, raw, input, first) = (workspace.ids, workspace.numerical, workspace.input, workspace.first)
+        let (deeper, mixture, hidden, logits) = (workspace.deeper, workspace.mixture, workspace.hidden, workspace.logits)
         var start = 0
         while start < rows {
             let count = min(chunkRows, rows - start)
