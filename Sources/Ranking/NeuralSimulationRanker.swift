@@ -3,9 +3,8 @@ import NeuralNet
 import Numerics
 import Simulator
 
-/// A multi-task network ranking the simulator's candidates (`mtfsim simulate --ranker FILE`): the features of
-/// every candidate of every request in the batch go through the network as one matrix, so its layers are
-/// GEMMs of `lanes · K` rows.
+/// A multi-task network ranking the simulator's candidates (`mtfsim simulate --ranker FILE`): every candidate of
+/// every request in the batch is scored in one call, so the layers are GEMMs of many rows.
 ///
 /// The predictions handed to the simulator are the network's first `taskCount` columns as probabilities
 /// (σ(z), or p(parent)·p(task | parent) for cascade columns); the watch-time regression is not used for
@@ -13,13 +12,20 @@ import Simulator
 /// batch, so bit-identical predictions also need the same block composition — which a run's fixed lanes give,
 /// whatever the thread count.)
 ///
+/// MMoE rankers (the default simulation ranker, and ESMM) are scored through `MMoEInference`: chunks of 512 rows
+/// that stay in cache, the experts' first layer and the gates as one GEMM, and only the columns the simulator
+/// reads — about 1.6–1.8 times the requests/s of the training-shaped `MultiTaskRanker.forward`, which
+/// shared-bottom and PLE rankers still use (BENCHMARKS.md, "Rankers").
+///
 /// Simulation threads share one instance; each call borrows a private workspace (a copy of the network whose
-/// weights are shared copy-on-write and never written, with its own activation buffers).
+/// weights are shared copy-on-write and never written, or `MMoEInference`'s chunk buffers).
 public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @unchecked Sendable {
     public let name: String
     public let taskCount: Int
     public let features: RankerFeatures
     private let prototype: MultiTaskRanker<Network>
+    /// The fast path, for MMoE.
+    private let inference: MMoEInference?
     private let lock = NSLock()
     private var idle: [Workspace] = []
 
@@ -27,6 +33,7 @@ public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @u
         var ranker: MultiTaskRanker<Network>
         var batch: FeatureBatch
         var outputs = Matrix(rows: 0, columns: 0)
+        var chunk: MMoEInference.Workspace?
     }
 
     /// Wraps `ranker` for `world`; throws `RankerCompatibilityError` when the ranker was built for another
@@ -42,6 +49,7 @@ public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @u
         self.features = features
         prototype = ranker
         taskCount = world.config.taskNames.count
+        inference = (ranker as? MultiTaskRanker<MMoE>).map { MMoEInference($0, taskCount: world.config.taskNames.count) }
         self.name = name ?? Network.architecture
     }
 
@@ -53,16 +61,24 @@ public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @u
         let empty = batch.histories == nil
             ? EngagementHistory(taskCount: taskCount, categoryCount: batch.catalog.categoryCount) : nil
         batch.catalog.category.withUnsafeBufferPointer { category in
+            func history(_ row: Int, _ out: UnsafeMutablePointer<Float>) {
+                let c = Int(category[Int(batch.items[row])])
+                if let histories = batch.histories { histories[row / k].write(category: c, into: out) }
+                else { empty!.write(category: c, into: out) }
+            }
+            if let inference, let chunk = workspace.chunk {
+                inference.predict(rows: batch.rows, fill: { start, count, ids, numerical in
+                    features.fill(count: count, users: { batch.users[(start + $0) / k] }, items: { batch.items[start + $0] },
+                                  requestIndices: { batch.requestIndices?[(start + $0) / k] ?? 0 },
+                                  history: { history(start + $0, $1) }, ids: ids, numerical: numerical)
+                }, workspace: chunk, into: predictions)
+                return
+            }
             features.fill(count: batch.rows, users: { batch.users[$0 / k] }, items: { batch.items[$0] },
-                          requestIndices: { batch.requestIndices?[$0 / k] ?? 0 },
-                          history: { row, out in
-                              let c = Int(category[Int(batch.items[row])])
-                              if let histories = batch.histories { histories[row / k].write(category: c, into: out) }
-                              else { empty!.write(category: c, into: out) }
-                          }, into: &workspace.batch)
+                          requestIndices: { batch.requestIndices?[$0 / k] ?? 0 }, history: history, into: &workspace.batch)
+            workspace.ranker.forward(workspace.batch, into: &workspace.outputs)
+            Self.probabilities(workspace.outputs, tasks: prototype.tasks, count: taskCount, into: predictions)
         }
-        workspace.ranker.forward(workspace.batch, into: &workspace.outputs)
-        Self.probabilities(workspace.outputs, tasks: prototype.tasks, count: taskCount, into: predictions)
         giveBack(workspace)
     }
 
@@ -89,7 +105,8 @@ public final class NeuralSimulationRanker<Network: MultiTaskNetwork>: Ranker, @u
         defer { lock.unlock() }
         if let workspace = idle.popLast() { return workspace }
         return Workspace(ranker: prototype,
-                         batch: FeatureBatch(count: 0, categorical: [], numerical: Matrix(rows: 0, columns: features.layout.numericalDimension)))
+                         batch: FeatureBatch(count: 0, categorical: [], numerical: Matrix(rows: 0, columns: features.layout.numericalDimension)),
+                         chunk: inference?.makeWorkspace())
     }
 
     private func giveBack(_ workspace: Workspace) {

@@ -133,6 +133,13 @@ extension AnyRanker {
         return 2 * weights
     }
 
+    /// Dense-layer FLOPs per candidate that `simulationRanker(world:name:)` computes: for MMoE those of
+    /// `MMoEInference` (heads the simulator does not read are skipped), otherwise `denseFlopsPerExample`.
+    public func simulationDenseFlopsPerExample(world: World) -> Int {
+        if case .mmoe(let r) = self { return MMoEInference(r, taskCount: world.config.taskNames.count).denseFlopsPerRow }
+        return denseFlopsPerExample
+    }
+
     /// The widest output of any weight matrix (the N of the ranker's largest GEMM).
     public var largestLayerWidth: Int {
         var widest = 0

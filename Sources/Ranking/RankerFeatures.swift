@@ -90,26 +90,37 @@ public struct RankerFeatures: Sendable {
             batch.categorical = [Int32](repeating: 0, count: count * fields)
         }
         batch.numerical.resize(rows: count, columns: width)
+        batch.categorical.withUnsafeMutableBufferPointer { ids in
+            batch.numerical.withUnsafeMutableBufferPointer { x in
+                fill(count: count, users: users, items: items, requestIndices: requestIndices, history: history,
+                     ids: ids.baseAddress, numerical: x.baseAddress)
+            }
+        }
+    }
+
+    /// `fill(…into:)` writing into caller-owned rows: `ids` holds `count × fieldCount` ids, `numerical`
+    /// `count × numericalDimension` floats (for scoring in chunks without a `FeatureBatch`).
+    func fill(count: Int, users: (Int) -> Int32, items: (Int) -> Int32, requestIndices: (Int) -> Int32,
+              history: (Int, UnsafeMutablePointer<Float>) -> Void,
+              ids: UnsafeMutablePointer<Int32>?, numerical x: UnsafeMutablePointer<Float>?) {
+        guard count > 0, let ids, let x else { return }
+        let fields = layout.fieldCount, width = layout.numericalDimension
         catalog.category.withUnsafeBufferPointer { category in
             catalog.creator.withUnsafeBufferPointer { creator in
-                batch.categorical.withUnsafeMutableBufferPointer { ids in
-                    batch.numerical.withUnsafeMutableBufferPointer { x in
-                        for i in 0..<count {
-                            let user = Int(users(i)), item = Int(items(i))
-                            ids[i * fields] = Int32(item)
-                            ids[i * fields + 1] = category[item]
-                            ids[i * fields + 2] = creator[item]
-                            let row = i * width
-                            for d in 0..<degreeCount { x[row + d] = 0 }
-                            x[row + Int(population.activityDegree[user])] = 1
-                            x[row + degreeCount] = userLogRegisterDays[user]
-                            x[row + degreeCount + 1] = itemLogDuration[item]
-                            x[row + degreeCount + 2] = catalog.observedLogPopularity[item]
-                            x[row + degreeCount + 3] = itemLogPrice[item]
-                            x[row + degreeCount + 4] = Float(Elementary.log(1 + Double(requestIndices(i))))
-                            history(i, x.baseAddress! + row + historyOffset)
-                        }
-                    }
+                for i in 0..<count {
+                    let user = Int(users(i)), item = Int(items(i))
+                    ids[i * fields] = Int32(item)
+                    ids[i * fields + 1] = category[item]
+                    ids[i * fields + 2] = creator[item]
+                    let row = i * width
+                    for d in 0..<degreeCount { x[row + d] = 0 }
+                    x[row + Int(population.activityDegree[user])] = 1
+                    x[row + degreeCount] = userLogRegisterDays[user]
+                    x[row + degreeCount + 1] = itemLogDuration[item]
+                    x[row + degreeCount + 2] = catalog.observedLogPopularity[item]
+                    x[row + degreeCount + 3] = itemLogPrice[item]
+                    x[row + degreeCount + 4] = Float(Elementary.log(1 + Double(requestIndices(i))))
+                    history(i, x + row + historyOffset)
                 }
             }
         }

@@ -19,8 +19,9 @@ struct BenchRankerCommand: ParsableCommand {
 
         (b) `simulate` on the environment (default short-video, K = 200) with the default simulation ranker \
         (MMoE, input 128, 4 experts 128→64, one gate per task, towers 64→32→1; or --ranker FILE), scoring the \
-        candidates of all requests of a batch of sessions in one pass. Reports requests/s on 1 thread and on all \
-        cores, the ranker's dense FLOPs per request, the GFLOP/s it reaches while scoring, and that rate as a \
+        candidates of all requests of a batch of sessions in one call. Reports requests/s on 1 thread and on all \
+        cores, the ranker's dense FLOPs per request (those computed: an MMoE ranker skips the heads the simulator \
+        does not read, such as the watch-time regression), the GFLOP/s it reaches while scoring, and that rate as a \
         fraction of this machine's 1-thread GEMM rate on the ranker's largest layer shape, measured in the same run.
         """
     )
@@ -83,7 +84,7 @@ struct BenchRankerCommand: ParsableCommand {
             let b = simulation
             print("")
             print("simulate with \(b.ranker) on \(b.environment): K = \(b.candidates), \(b.rankerParameters) parameters, "
-                  + String(format: "%.1f MFLOP per request (dense layers)", Double(b.flopsPerRequest) / 1e6))
+                  + String(format: "%.1f MFLOP per request (dense layers computed)", Double(b.flopsPerRequest) / 1e6))
             print(String(format: "GEMM reference (%d×%d×%d, 1 thread): %.1f GFLOP/s", b.gemmShape[0], b.gemmShape[1],
                          b.gemmShape[2], b.gemmGFLOPS))
             print("threads   requests/s   ranker share   ranker GFLOP/s per thread   of GEMM rate")
@@ -108,7 +109,7 @@ struct BenchRankerCommand: ParsableCommand {
             ?? model.simulationRanker(world: world, name: "default MMoE")
         let timed = TimedRanker(scorer)
         let policy = FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace)
-        let flopsPerRequest = model.denseFlopsPerExample * config.retrieval.candidates
+        let flopsPerRequest = model.simulationDenseFlopsPerExample(world: world) * config.retrieval.candidates
         let lanes = 64
         let gemm = Self.gemmRate(m: lanes * config.retrieval.candidates, k: model.layout.encodedDimension,
                                  n: model.largestLayerWidth, seconds: seconds)
@@ -190,6 +191,7 @@ struct RankerBenchReport: Encodable {
         var ranker: String
         var candidates: Int
         var rankerParameters: Int
+        /// Dense-layer FLOPs the ranker computes per request (K candidates).
         var flopsPerRequest: Int
         var gemmShape: [Int]
         var gemmGFLOPS: Double
