@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # The agents table of the README: every agent trained with 5 seeds on short-video (world = seed), then all
 # policies compared on held-out users of held-out worlds (seeds 101-102) with common random numbers.
-# Usage: scripts/agent-table.sh [STEPS] [JOBS] [ACTION_BOX] [HALF_LIFE_HOURS]
+# Usage: scripts/agent-table.sh [STEPS] [JOBS] [ACTION_BOX] [HALF_LIFE_HOURS] [HIDDEN] [UPDATES_PER_STEP]
 #   defaults: 200000 environment steps per run, 2 parallel jobs, action box 1 (the whole box; 0.25 = residual
 #   actions within ±0.25 of the baseline weights), half-life 0 (actor-critics discount γ = 0.95 per request; H > 0:
 #   γ = 1 per request and 2^(-hours/H) by the simulator's clock). DDPG/TD3 explore with σ = 0.3 (normalised units).
-#   Runs whose checkpoint exists are skipped (CEM depends on neither the box nor the discounting).
+#   Actor and critics: HIDDEN (default 128,128) and UPDATES_PER_STEP gradient steps per transition (default 0.125).
+#   Runs whose checkpoint exists are skipped (CEM depends on none of these; its checkpoints can be copied over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-200000}; jobs=${2:-2}; box=${3:-1}; half=${4:-0}
+steps=${1:-200000}; jobs=${2:-2}; box=${3:-1}; half=${4:-0}; hidden=${5:-128,128}; utd=${6:-0.125}
 B=${MTFSIM:-.build/release/mtfsim}
 out=models/table; [ "$box" = 1 ] || out=$out-box$box; [ "$half" = 0 ] || out=$out-halflife$half
+[ "$hidden,$utd" = "128,128,0.125" ] || out=$out-$hidden-utd$utd
 mkdir -p "$out"
 for seed in 1 2 3 4 5; do
   for agent in td3 sac ddpg cem; do
     [ -f "$out/$agent-seed$seed.ckpt" ] && continue
     echo "$B train --agent $agent --seed $seed --threads 1 --steps $steps --exploration-sigma 0.3 --action-box $box --discount-half-life-hours $half \
+      --hidden $hidden --updates-per-step $utd \
       --eval-interval 100000 --eval-episodes 64 --out $out/$agent-seed$seed.ckpt --json > $out/$agent-seed$seed.json"
   done
 done | xargs -P "$jobs" -I{} sh -c "{}"

@@ -23,6 +23,9 @@ public struct EngagementHistory: Sendable, Equatable {
     public private(set) var recentCategoryPlays: [Float]
     /// Plays in the current session.
     public private(set) var sessionPlays: Float = 0
+    /// `log((taskCounts[k] + 1) / (impressions + 1))`, kept up to date by `record` (one request's candidates all
+    /// read the same values).
+    public private(set) var logTaskRates: [Float]
 
     /// Decay per request of `recentCategoryPlays`.
     public static let recentDecay: Float = 0.9
@@ -37,6 +40,7 @@ public struct EngagementHistory: Sendable, Equatable {
         categoryPlays = categoryImpressions
         categoryFollowUps = categoryImpressions
         recentCategoryPlays = categoryImpressions
+        logTaskRates = [Float](repeating: 0, count: taskCount)
     }
 
     /// Number of features `write` produces.
@@ -74,6 +78,8 @@ public struct EngagementHistory: Sendable, Equatable {
             }
             if bits & 2 == 2 { categoryFollowUps[c] += 1 }
         }
+        let denominator = 1 / (impressions + 1)
+        for k in 0..<taskCount { logTaskRates[k] = Elementary.log((taskCounts[k] + 1) * denominator) }
     }
 
     /// Writes the `featureCount` features for a candidate of category `category`: log(1 + impressions), each
@@ -88,7 +94,7 @@ public struct EngagementHistory: Sendable, Equatable {
     public func write(category: Int, into out: UnsafeMutablePointer<Float>) {
         let denominator = 1 / (impressions + 1)
         out[0] = Elementary.log1p(impressions) / 5
-        for k in 0..<taskCount { out[1 + k] = Elementary.log((taskCounts[k] + 1) * denominator) }
+        for k in 0..<taskCount { out[1 + k] = logTaskRates[k] }
         let overallPlayRate = taskCount > 0 ? taskCounts[0] * denominator : 0
         out[taskCount + 1] = Elementary.log1p(categoryImpressions[category]) / 3
         out[taskCount + 2] = (categoryPlays[category] + overallPlayRate) / (categoryImpressions[category] + 1)

@@ -110,9 +110,12 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard steps > 0, updatesPerStep >= 0, evalInterval > 0, evalEpisodes > 0, learningRate > 0, explorationSigma > 0,
-              discountHalfLifeHours >= 0, actionBox > 0, actionBox <= 1,
+              actionBox > 0, actionBox <= 1,
               cemPopulation > 1, cemIterations > 0, cemEpisodes > 0 else {
             throw ValidationError("--steps, --eval-interval, --eval-episodes, --learning-rate and the --cem-* options must be positive")
+        }
+        guard discountHalfLifeHours >= 0, discountHalfLifeHours.isFinite else {
+            throw ValidationError("--discount-half-life-hours must be a non-negative number of hours (0: per request only)")
         }
         if let discount, !(discount > 0 && (discount < 1 || discount == 1 && discountHalfLifeHours > 0)) {
             throw ValidationError("--discount must be in (0, 1), or (0, 1] with --discount-half-life-hours; got \(discount)")
@@ -151,7 +154,6 @@ struct TrainCommand: ParsableCommand {
                 c.actorCritic.explorationSigma = explorationSigma
                 c.actorCritic.discount = discount ?? (discountHalfLifeHours > 0 ? 1 : 0.95)
                 c.actorCritic.discountHalfLifeHours = discountHalfLifeHours
-                try c.validate()
             }
             switch agent {
             case .ddpg:
