@@ -30,6 +30,11 @@ public struct SACAgent: Agent {
     public init(environment: AgentEnvironment, configuration: SACConfiguration = SACConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
+        let uniformEntropy = Float(environment.actionDimension) * Float(Elementary.log(2.0))
+        if let h = configuration.targetEntropy, !(h < uniformEntropy) {
+            throw AgentConfigurationError(field: "targetEntropy", message: "must be below dim(A)·log 2 = \(uniformEntropy), "
+                                          + "the entropy of the uniform distribution on the normalised box; got \(h)")
+        }
         self.configuration = configuration
         self.environment = environment
         let settings = configuration.actorCritic

@@ -59,6 +59,13 @@ struct ConfigurationTests {
         var s = SACConfiguration()
         s.minimumLogStd = 3
         #expect(throws: AgentConfigurationError.self) { try s.validate() }
+        // The target entropy must stay below the uniform distribution's, dim(A)·log 2, or α would grow without bound.
+        var wide = SACConfiguration()
+        let uniform = Float(ToyTask.environment.actionDimension) * Float(log(2.0))
+        wide.targetEntropy = uniform
+        #expect(throws: AgentConfigurationError.self) { _ = try SACAgent(environment: ToyTask.environment, configuration: wide, seed: 1) }
+        wide.targetEntropy = uniform - 0.01
+        #expect(throws: Never.self) { _ = try SACAgent(environment: ToyTask.environment, configuration: wide, seed: 1) }
         var cem = CrossEntropyMethodConfiguration()
         cem.eliteFraction = 0
         #expect(throws: AgentConfigurationError.self) { try cem.validate() }

@@ -58,6 +58,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("DDPG/TD3: σ of the Gaussian exploration, normalised action units.", valueName: "sigma"))
     var explorationSigma: Float = 0.1
 
+    @Option(help: ArgumentHelp(
+        "SAC: the entropy the temperature is tuned to, nats in normalised action units (default −dim(A)).",
+        discussion: """
+        −dim(A) is the SAC paper's heuristic: about σ = 0.09 per dimension. A higher target keeps exploring wider \
+        (0: σ ≈ 0.24). It must stay below dim(A)·log 2, the entropy of the uniform distribution on the box.
+        """,
+        valueName: "nats"))
+    var targetEntropy: Float?
+
     @Option(help: ArgumentHelp("Discount γ per request (default 0.95; 1 with --discount-half-life-hours).", valueName: "gamma"))
     var discount: Float?
 
@@ -122,6 +131,10 @@ struct TrainCommand: ParsableCommand {
         }
         _ = try TrainRankerCommand.sizes(hidden, option: "--hidden")
         if agent == .cem && log != nil { throw ValidationError("--log stores actor-critic training episodes; cem has none") }
+        if let targetEntropy {
+            guard agent == .sac else { throw ValidationError("--target-entropy sets SAC's temperature target; \(agent.rawValue) has none") }
+            guard targetEntropy.isFinite else { throw ValidationError("--target-entropy must be a finite number of nats") }
+        }
         if around != nil && actionBox >= 1 { throw ValidationError("--around centres the residual box: give --action-box below 1") }
     }
 
@@ -169,6 +182,7 @@ struct TrainCommand: ParsableCommand {
             case .sac:
                 var c = SACConfiguration()
                 try configure(&c)
+                c.targetEntropy = targetEntropy
                 result = try train(SACAgent(environment: env, configuration: c, seed: seed), world: world, text: text,
                                    ranker: ranker, options: options, path: path)
             case .cem:
@@ -227,9 +241,12 @@ struct TrainCommand: ParsableCommand {
         let policy = training.agent.evaluationPolicy()
         try policy.save(to: URL(fileURLWithPath: path))
         let last = training.curve.last!
-        return TrainingReport(agent: A.name, environment: world.config.name, seed: options.seed, checkpoint: path,
-                              environmentSteps: training.environmentSteps, updates: training.agent.updateCount,
-                              wallSeconds: 0, heldOut: last.heldOut, curve: training.curve, fixedWeights: nil)
+        var report = TrainingReport(agent: A.name, environment: world.config.name, seed: options.seed, checkpoint: path,
+                                    environmentSteps: training.environmentSteps, updates: training.agent.updateCount,
+                                    wallSeconds: 0, heldOut: last.heldOut, curve: training.curve, fixedWeights: nil)
+        report.configuration = TrainingReport.Settings(agent.configuration)
+        report.actionBox = TrainingReport.Box(low: agent.environment.actionSpace.low, high: agent.environment.actionSpace.high)
+        return report
     }
 
     /// The CEM search over fixed weights, its result evaluated on held-out users like a learned policy.
@@ -288,4 +305,19 @@ struct TrainingReport: Encodable {
     var curve: [LearningCurvePoint]
     /// CEM's weights in raw units.
     var fixedWeights: [Float]?
+    /// The actor-critic's configuration as it encodes itself, so that the report says how the checkpoint was made.
+    var configuration: Settings?
+    /// The box the actor-critic acted in, raw units (`--action-box`, `--around`).
+    var actionBox: Box?
+
+    struct Settings: Encodable {
+        let value: any Encodable
+        init(_ value: any Encodable) { self.value = value }
+        func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+    }
+
+    struct Box: Encodable {
+        var low: [Float]
+        var high: [Float]
+    }
 }
