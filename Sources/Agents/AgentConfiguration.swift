@@ -58,6 +58,10 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
     public var gradientClipNorm: Float = 0
     /// Decoupled (AdamW) weight decay of the critics (DDPG's original used an L2 penalty of 10⁻²).
     public var criticWeightDecay: Float = 0
+    /// DDPG/TD3: λ of an L2 penalty on the actor's normalised actions, `λ·mean(a²)` added to the actor loss, which
+    /// keeps the tanh actor off the box's edges where its gradient vanishes (HER's DDPG, Andrychowicz et al. 2017,
+    /// `action_l2`; 0: off).
+    public var actionPenalty: Float = 0
 
     public init() {}
 
@@ -69,7 +73,7 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hiddenSizes, actorLearningRate, criticLearningRate, discount, discountHalfLifeHours, targetUpdateRate, batchSize
         case replayCapacity, learningStarts, explorationSigma, normalizeObservations, observationClip
-        case rewardScale, normalizeRewards, gradientClipNorm, criticWeightDecay
+        case rewardScale, normalizeRewards, gradientClipNorm, criticWeightDecay, actionPenalty
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,6 +97,7 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
         normalizeRewards = try value(.normalizeRewards, normalizeRewards)
         gradientClipNorm = try value(.gradientClipNorm, gradientClipNorm)
         criticWeightDecay = try value(.criticWeightDecay, criticWeightDecay)
+        actionPenalty = try value(.actionPenalty, actionPenalty)
     }
 
     /// Throws naming the first field out of range.
@@ -120,6 +125,7 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
         try check(rewardScale > 0 && rewardScale.isFinite, .rewardScale, "must be positive, got \(rewardScale)")
         try check(gradientClipNorm >= 0, .gradientClipNorm, "must be non-negative (0: off), got \(gradientClipNorm)")
         try check(criticWeightDecay >= 0, .criticWeightDecay, "must be non-negative, got \(criticWeightDecay)")
+        try check(actionPenalty >= 0 && actionPenalty.isFinite, .actionPenalty, "must be non-negative (0: off), got \(actionPenalty)")
     }
 }
 

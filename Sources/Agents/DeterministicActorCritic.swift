@@ -82,7 +82,8 @@ struct DeterministicActorCritic: Sendable {
             if updateCount % policyDelay == 0 {
                 actor.zeroGradients()
                 actorLoss += DeterministicPolicyGradient.accumulateActorLoss(
-                    actor: &actor, critic: &critics[0], states: experience.batch.states, workspace: &policyWorkspace)
+                    actor: &actor, critic: &critics[0], states: experience.batch.states, actionPenalty: settings.actionPenalty,
+                    workspace: &policyWorkspace)
                 if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
                 actorOptimizer.step(&actor)
                 actorUpdateCount += 1

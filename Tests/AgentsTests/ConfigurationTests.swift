@@ -56,6 +56,11 @@ struct ConfigurationTests {
         #expect(c.actorCritic.discounting == Discounting(perDecision: 1, halfLifeHours: 6))
         c.actorCritic.discountHalfLifeHours = -1
         #expect(throws: AgentConfigurationError.self) { try c.validate() }
+        var penalised = DDPGConfiguration()
+        penalised.actorCritic.actionPenalty = -0.5
+        #expect(throws: AgentConfigurationError(field: "actionPenalty", message: "must be non-negative (0: off), got -0.5")) {
+            try penalised.validate()
+        }
         var s = SACConfiguration()
         s.minimumLogStd = 3
         #expect(throws: AgentConfigurationError.self) { try s.validate() }

@@ -55,6 +55,30 @@ struct GradientTests {
         checkParameterGradients(actor, label: "DPG actor loss", check: check, loss: loss).expectPassed()
     }
 
+    @Test("DDPG/TD3 actor loss with the action penalty λ·mean(a²)")
+    func penalisedDeterministicActorLoss() {
+        var actor = Fixtures.deterministicActor(states: 3, actions: 2, seed: 19)
+        var critic = Fixtures.critic(states: 3, actions: 2, seed: 20)
+        let states = Fixtures.matrix(5, 3, seed: 21)
+        let fixedCritic = critic
+        let penalty: Float = 0.7
+        func loss(_ actor: ActorNetwork) -> Double {
+            let actions = actor.network.predict(states)
+            let q = fixedCritic.predict(states: states, actions: actions)
+            var squares = 0.0
+            for r in 0..<actions.rows { for j in 0..<actions.columns { squares += Double(actions[r, j] * actions[r, j]) } }
+            return -q.sum() / Double(states.rows) + Double(penalty) * squares / Double(actions.rows * actions.columns)
+        }
+        var workspace = DeterministicPolicyGradient.Workspace()
+        actor.zeroGradients()
+        let value = DeterministicPolicyGradient.accumulateActorLoss(actor: &actor, critic: &critic, states: states,
+                                                                    actionPenalty: penalty, workspace: &workspace)
+        assertClose(value, loss(actor), relative: 1e-5)
+        // The penalty changes the loss measurably, so the check below is not the unpenalised one again.
+        #expect(abs(value - (-fixedCritic.predict(states: states, actions: actor.network.predict(states)).sum() / 5)) > 1e-4)
+        checkParameterGradients(actor, label: "penalised DPG actor loss", check: check, loss: loss).expectPassed()
+    }
+
     /// `J = mean(α log π(ã|s) − min(Q1, Q2)(s, ã))` with fixed noise, recomputed from scratch.
     static func softPolicyLoss(_ actor: ActorNetwork, _ critics: [Critic], states: Matrix, noise: Matrix, alpha: Float) -> Double {
         guard case .squashedGaussian(let lo, let hi) = actor.head else { return .nan }

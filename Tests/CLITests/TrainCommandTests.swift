@@ -23,6 +23,9 @@ import Testing
             #expect(settings["discountHalfLifeHours"] as? Double == 6)
             #expect(settings["discount"] as? Double == 1)
             #expect((a["configuration"] as? [String: Any])?["targetEntropy"] == nil)
+            let ddpg = try CLI.run(common + ["--agent", "ddpg", "--action-penalty", "2.5", "--out", "ddpg.ckpt"], in: directory)
+            try #require(ddpg.succeeded, "\(ddpg)")
+            #expect((try report(ddpg)["configuration"] as? [String: Any])?["actionPenalty"] as? Double == 2.5)
 
             // The residual box has half the width of the whole box in every dimension that is not clipped at an edge,
             // and lies inside it.
@@ -43,6 +46,10 @@ import Testing
                                        "--out", "x.ckpt"], in: directory)
             #expect(refused.status == 64, "\(refused)")
             #expect(refused.stderr.contains("--target-entropy"), "\(refused)")
+            let penalised = try CLI.run(["train", "--env", "tiny", "--agent", "sac", "--action-penalty", "1",
+                                         "--out", "x.ckpt"], in: directory)
+            #expect(penalised.status == 64, "\(penalised)")
+            #expect(penalised.stderr.contains("--action-penalty"), "\(penalised)")
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.ckpt").path))
         }
     }

@@ -59,6 +59,15 @@ struct TrainCommand: ParsableCommand {
     var explorationSigma: Float = 0.1
 
     @Option(help: ArgumentHelp(
+        "DDPG/TD3: λ of the L2 penalty on the actor's normalised actions (0: off).",
+        discussion: """
+        Adds λ·mean(a²) to the actor loss (HER's DDPG, Andrychowicz et al. 2017), which keeps the tanh actor off the \
+        edges of the box, where its gradient vanishes and a DDPG actor can stay stuck.
+        """,
+        valueName: "lambda"))
+    var actionPenalty: Float = 0
+
+    @Option(help: ArgumentHelp(
         "SAC: the entropy the temperature is tuned to, nats in normalised action units (default −dim(A)).",
         discussion: """
         −dim(A) is the SAC paper's heuristic: about σ = 0.09 per dimension. A higher target keeps exploring wider \
@@ -131,6 +140,10 @@ struct TrainCommand: ParsableCommand {
         }
         _ = try TrainRankerCommand.sizes(hidden, option: "--hidden")
         if agent == .cem && log != nil { throw ValidationError("--log stores actor-critic training episodes; cem has none") }
+        guard actionPenalty >= 0, actionPenalty.isFinite else { throw ValidationError("--action-penalty must be a non-negative number") }
+        if actionPenalty > 0 && !(agent == .ddpg || agent == .td3) {
+            throw ValidationError("--action-penalty acts on DDPG's and TD3's deterministic actor; \(agent.rawValue) has none")
+        }
         if let targetEntropy {
             guard agent == .sac else { throw ValidationError("--target-entropy sets SAC's temperature target; \(agent.rawValue) has none") }
             guard targetEntropy.isFinite else { throw ValidationError("--target-entropy must be a finite number of nats") }
@@ -167,6 +180,7 @@ struct TrainCommand: ParsableCommand {
                 c.actorCritic.explorationSigma = explorationSigma
                 c.actorCritic.discount = discount ?? (discountHalfLifeHours > 0 ? 1 : 0.95)
                 c.actorCritic.discountHalfLifeHours = discountHalfLifeHours
+                c.actorCritic.actionPenalty = actionPenalty
             }
             switch agent {
             case .ddpg:
