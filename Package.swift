@@ -67,11 +67,12 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["Numerics", "NeuralNet"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Numerics", "NeuralNet", "Simulator"], path: "Tests/TestSupport"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "RankingTests", dependencies: ["Ranking", "NeuralNet", "Simulator", "Rollout", "TestSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Rollout", "EpisodeLog", "TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Simulator", "EpisodeLog", "Ranking", "Numerics", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),

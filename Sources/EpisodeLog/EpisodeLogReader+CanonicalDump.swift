@@ -6,8 +6,11 @@ extension EpisodeLogReader {
     /// `created_at` and `finished_at`. Two logs have the same logical content iff their dumps are equal, whatever
     /// order the sessions were written in: the basis of the determinism checks.
     ///
-    /// - Parameter run: only this run (and the `runs` row), or every run when `nil`.
-    public func canonicalDump(run: Int? = nil, _ line: (String) throws -> Void) throws {
+    /// - Parameters:
+    ///   - run: only this run (and the `runs` row), or every run when `nil`.
+    ///   - excluding: further columns to leave out, e.g. a column a newer schema added, to compare a log's content
+    ///     with a digest recorded before that column existed.
+    public func canonicalDump(run: Int? = nil, excluding: Set<String> = [], _ line: (String) throws -> Void) throws {
         let tables: [(name: String, key: String)] = [
             ("runs", "id"),
             ("sessions", "run_id, episode, session_index"),
@@ -15,7 +18,7 @@ extension EpisodeLogReader {
             ("impressions", "run_id, episode, session_index, request_index, position"),
             ("candidates", "run_id, episode, session_index, request_index"),
         ]
-        let excluded: Set<String> = ["created_at", "finished_at"]
+        let excluded = excluding.union(["created_at", "finished_at"])
         try read { db in
             for table in tables {
                 let filter = run == nil ? "" : " WHERE \(table.name == "runs" ? "id" : "run_id") = \(run!)"
@@ -32,9 +35,9 @@ extension EpisodeLogReader {
     }
 
     /// A 64-bit FNV-1a digest of `canonicalDump(run:)`: equal logical content gives equal digests.
-    public func logicalDigest(run: Int? = nil) throws -> UInt64 {
+    public func logicalDigest(run: Int? = nil, excluding: Set<String> = []) throws -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        try canonicalDump(run: run) { line in
+        try canonicalDump(run: run, excluding: excluding) { line in
             for byte in line.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
             hash = (hash ^ 0x0a) &* 0x100_0000_01b3
         }

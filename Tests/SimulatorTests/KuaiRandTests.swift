@@ -1,6 +1,5 @@
 import Foundation
 import Numerics
-import Rollout
 import Simulator
 import Testing
 
@@ -53,11 +52,6 @@ struct KuaiRandTests {
             return values.reduce(0, +) / Double(max(values.count, 1))
         }
         #expect(meanActivity(0) > meanActivity(1) && meanActivity(1) > meanActivity(2))
-        // And the world runs.
-        let policy = FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace)
-        let output = Simulation(world: world, ranker: OracleNoiseRanker(config: config), policy: policy, seed: 3)
-            .run(.init(sessions: 100, threads: 2, lanes: 16))
-        #expect(output.sessions.count == 100)
     }
 
     @Test("a missing feature file is a clear error")
