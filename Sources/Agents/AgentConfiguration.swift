@@ -1,3 +1,4 @@
+import EpisodeLog
 /// Hyper-parameters of an actor-critic agent, decodable from JSON or YAML with every field
 /// optional: a missing field keeps its published default, an unknown field is an error (so a typo
 /// never silently falls back to a default).

@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 
 /// The TD target of DDPG and TD3 (Fujimoto et al. 2018, Algorithm 1 and eq. 15):

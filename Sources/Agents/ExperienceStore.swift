@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 
 /// The data side shared by the actor-critic agents: replay buffer, observation and reward

@@ -100,8 +100,7 @@ public struct OnlineTraining<A: Agent> {
                 .episodes(first..<(first + options.episodesPerRound), threads: options.threads, lanes: options.lanes, trace: true)
             try sink(sessions)
             let batch = TransitionBatch(sessions: sessions, actionSpace: agent.environment.actionSpace,
-                                        stateDimension: stateDimension,
-                                        browseSecondsPerImpression: world.config.dynamics.browseSecondsPerImpression)
+                                        stateDimension: stateDimension)
             agent.observe(batch)
             environmentSteps += sessions.reduce(0) { $0 + $1.requests }
             updateDebt += Double(batch.count) * options.updatesPerStep

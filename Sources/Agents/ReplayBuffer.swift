@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 
 /// A fixed-capacity ring buffer of transitions for off-policy agents (Lin 1992; Mnih et al. 2015),

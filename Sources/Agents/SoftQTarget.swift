@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 
 /// SAC's soft TD target (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications",

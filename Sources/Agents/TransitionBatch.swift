@@ -1,3 +1,4 @@
+import EpisodeLog
 import Numerics
 import Simulator
 

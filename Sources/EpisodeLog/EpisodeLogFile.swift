@@ -41,10 +41,13 @@ public enum EpisodeLogFile {
     /// Opens an existing log to append runs or resume one, after inspecting it read-only; migrates an older
     /// schema. Runs left `running` (by a process that was killed) are marked `interrupted`: a file has one
     /// writer at a time.
-    public static func openForWriting(path: String) throws -> EpisodeLogWriter {
+    ///
+    /// - Parameter legacyStepTiming: derives the step times of runs logged before schema 3 (see
+    ///   `LegacyStepTiming`); without it, their `elapsed_minutes` stay unknown (NULL).
+    public static func openForWriting(path: String, legacyStepTiming: LegacyStepTiming? = nil) throws -> EpisodeLogWriter {
         guard try fileSize(path) != nil else { throw EpisodeLogError(path: path, kind: .notFound) }
         _ = try inspect(path: path, check: .automatic)
-        return try EpisodeLogWriter(path: path)
+        return try EpisodeLogWriter(path: path, legacyStepTiming: legacyStepTiming)
     }
 
     /// Opens an existing log read-only. Works while a writer is appending (WAL): each read sees the sessions

@@ -12,7 +12,8 @@ extension EpisodeLogReader {
     /// Steps of `run` (without impressions) ordered by episode, session, request, `batchSize` at a time.
     public func steps(run: Int, batchSize: Int = 4096) -> LogBatches<KeyedStep> {
         let query = KeysetQuery(
-            table: "steps", keyColumns: RowDecoding.stepKeyColumns, valueColumns: RowDecoding.stepValueColumns)
+            table: "steps", keyColumns: RowDecoding.stepKeyColumns,
+            valueColumns: RowDecoding.stepValueColumns(schemaVersion: schemaVersion))
         return batches(query, run: run, batchSize: batchSize) { row, path in try RowDecoding.step(row, path: path) }
     }
 
@@ -36,9 +37,16 @@ extension EpisodeLogReader {
         }
     }
 
-    /// RL transitions of `run` in step order, about `batchSize` at a time (see `TransitionBatches`).
+    /// RL transitions of `run` in step order, about `batchSize` at a time, by `TransitionRule` (see
+    /// `TransitionBatches`).
     public func transitions(run: Int, batchSize: Int = 4096) -> TransitionBatches {
-        TransitionBatches(steps: steps(run: run, batchSize: batchSize), batchSize: batchSize)
+        let query = KeysetQuery(
+            table: "steps", keyColumns: RowDecoding.stepKeyColumns,
+            valueColumns: RowDecoding.transitionStepValueColumns(schemaVersion: schemaVersion))
+        let steps = batches(query, run: run, batchSize: batchSize) { row, path in
+            try RowDecoding.transitionStep(row, path: path)
+        }
+        return TransitionBatches(steps: steps, batchSize: batchSize)
     }
 
     private func batches<Element>(

@@ -62,7 +62,7 @@ public final class EpisodeLogReader: Sendable {
 
             var steps: [LoggedStep] = []
             let stepRows = try Row.fetchCursor(
-                db, sql: "SELECT \(RowDecoding.stepColumns) FROM steps \(keyFilter) ORDER BY request_index",
+                db, sql: "SELECT \(RowDecoding.stepColumns(schemaVersion: schemaVersion)) FROM steps \(keyFilter) ORDER BY request_index",
                 arguments: key)
             while let row = try stepRows.next() {
                 steps.append(try RowDecoding.step(row, path: path).step)

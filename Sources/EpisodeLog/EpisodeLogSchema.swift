@@ -16,11 +16,14 @@ enum EpisodeLogSchema {
     static let requiredTables: Set<String> = ["runs", "sessions", "steps", "impressions", "candidates"]
 
     /// `migrations[v]` upgrades a file from version `v` to `v + 1`. Never edit a released migration; append one.
-    static let migrations: [@Sendable (Database) throws -> Void] = [createVersion1, addTrueProbabilities]
+    static let migrations: [@Sendable (Database, LegacyStepTiming?) throws -> Void] = [
+        { db, _ in try createVersion1(db) }, { db, _ in try addTrueProbabilities(db) }, addStepElapsedMinutes,
+    ]
 
     /// Brings `db` from its `user_version` to `currentVersion`, one transaction per migration, so an
-    /// interrupted upgrade leaves a file at a valid intermediate version.
-    static func migrate(_ db: DatabaseQueue) throws {
+    /// interrupted upgrade leaves a file at a valid intermediate version. `timing` derives the step times that
+    /// version 3 records for runs written before it (see `LegacyStepTiming`).
+    static func migrate(_ db: DatabaseQueue, timing: LegacyStepTiming? = nil) throws {
         while true {
             let done: Bool = try db.write { db in
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -28,7 +31,7 @@ enum EpisodeLogSchema {
                 if version == 0 {
                     try db.execute(sql: "PRAGMA application_id = \(applicationID)")
                 }
-                try migrations[version](db)
+                try migrations[version](db, timing)
                 try db.execute(sql: "PRAGMA user_version = \(version + 1)")
                 return false
             }
@@ -144,5 +147,55 @@ enum EpisodeLogSchema {
             ALTER TABLE impressions ADD COLUMN random_exposure INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE runs ADD COLUMN random_exposure REAL NOT NULL DEFAULT 0;
             """)
+    }
+
+    /// Version 3: each step's duration on the simulator's clock (`steps.elapsed_minutes`: the request's browsing
+    /// and watching; the return gap after a session's last step is on the session), so that transitions can be
+    /// discounted by time from the log alone; and one meaning of `steps.truncated`: the episode was cut at the
+    /// horizon after this step (a session that hit its request cap says so in `sessions.truncated`).
+    ///
+    /// Steps of older runs get the minutes the simulator counted for them, recomputed from their impressions as
+    /// `LegacyStepTiming.accumulate` counts them; without `timing` (no world model at hand) they stay NULL (unknown).
+    private static func addStepElapsedMinutes(_ db: Database, timing: LegacyStepTiming?) throws {
+        try db.execute(sql: """
+            ALTER TABLE steps ADD COLUMN elapsed_minutes REAL;
+            UPDATE steps SET truncated = 0 WHERE truncated = 1 AND NOT (session_end = 1 AND (
+                SELECT end_reason FROM sessions s WHERE s.run_id = steps.run_id AND s.episode = steps.episode
+                    AND s.session_index = steps.session_index) = 2);
+            """)
+        guard let timing else { return }
+        let runs = try Row.fetchAll(db, sql: "SELECT id, environment_yaml FROM runs ORDER BY id")
+        let update = try db.makeStatement(sql: """
+            UPDATE steps SET elapsed_minutes = ?5
+            WHERE run_id = ?1 AND episode = ?2 AND session_index = ?3 AND request_index = ?4
+            """)
+        for run in runs {
+            let id: Int64 = run[0]
+            let browseSeconds = try timing.browseSecondsPerImpression(run[1])
+            // Steps without impressions took no time; the others are overwritten below.
+            try db.execute(sql: "UPDATE steps SET elapsed_minutes = 0 WHERE run_id = ?", arguments: [id])
+            let impressions = try Row.fetchCursor(db, sql: """
+                SELECT episode, session_index, request_index, tasks, examined, watch_seconds FROM impressions
+                WHERE run_id = ? ORDER BY episode, session_index, request_index, position
+                """, arguments: [id])
+            var key: (Int64, Int64, Int64)? = nil
+            var minutes = 0.0
+            func flush() throws {
+                guard let k = key else { return }
+                try update.execute(arguments: [id, k.0, k.1, k.2, minutes])
+            }
+            while let row = try impressions.next() {
+                let k: (Int64, Int64, Int64) = (row[0], row[1], row[2])
+                if key.map({ $0 != k }) ?? true {
+                    try flush()
+                    key = k
+                    minutes = 0
+                }
+                let tasks: Int64 = row[3], examined: Bool = row[4], watchSeconds: Double = row[5]
+                LegacyStepTiming.accumulate(&minutes, examined: examined, played: tasks & 1 != 0,
+                                            watchSeconds: Float(watchSeconds), browseSecondsPerImpression: browseSeconds)
+            }
+            try flush()
+        }
     }
 }

@@ -47,8 +47,8 @@ private struct AppendStatements {
         insertStep = try prepare("""
             INSERT INTO steps (run_id, episode, session_index, request_index, state, action, behaviour_mean,
                 exploration_scale, exploration_group, log_density, policy_version, reward, reward_components,
-                session_end, terminal, truncated)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                session_end, terminal, truncated, elapsed_minutes)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
         insertImpression = try prepare("""
             INSERT INTO impressions (run_id, episode, session_index, request_index, position, item, predictions,
@@ -109,6 +109,7 @@ private struct AppendStatements {
         s.bind(14, step.sessionEnd)
         s.bind(15, step.terminal)
         s.bind(16, step.truncated)
+        s.bind(17, step.elapsedMinutes)
         try s.execute()
 
         let i = insertImpression

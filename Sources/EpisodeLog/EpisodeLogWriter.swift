@@ -20,7 +20,7 @@ public final class EpisodeLogWriter: Sendable {
 
     /// Opens (creating if needed) the file in WAL mode and brings its schema to the current version. Callers
     /// go through `EpisodeLogFile.create`/`openForWriting`, which inspect existing files first.
-    init(path: String) throws {
+    init(path: String, legacyStepTiming: LegacyStepTiming? = nil) throws {
         self.path = path
         var configuration = Configuration()
         configuration.label = "EpisodeLog.writer"
@@ -44,7 +44,7 @@ public final class EpisodeLogWriter: Sendable {
             try DatabaseQueue(path: path, configuration: configuration)
         }
         try EpisodeLogError.wrapping(path: path) {
-            try EpisodeLogSchema.migrate(queue)
+            try EpisodeLogSchema.migrate(queue, timing: legacyStepTiming)
             try queue.write { db in
                 try db.execute(
                     sql: "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",

@@ -25,8 +25,14 @@ public struct LoggedStep: Sendable, Equatable {
     public var sessionEnd: Bool
     /// The episode ended by churn after this request (a true terminal state).
     public var terminal: Bool
-    /// The episode was cut at the horizon, or the session hit its request cap, after this request.
+    /// The episode was cut at the horizon after this request: the user would come back, but after the episode's
+    /// last day, so no next state exists. (A session that hit its request cap says so in `LoggedSession.truncated`;
+    /// the episode goes on.)
     public var truncated: Bool
+    /// Minutes the request took on the simulator's clock: the browse time of every examined impression and the watch
+    /// time of every play (schema 3; `nil` for steps of older logs opened read-only, whose time was not recorded).
+    /// The return gap after a session's last request is the session's `returnGapMinutes`.
+    public var elapsedMinutes: Double?
     /// The items shown, in slate order. Empty for steps yielded by `EpisodeLogReader.steps`.
     public var impressions: [LoggedImpression]
     /// The full candidate set, when the run logs candidates (and when read back whole).
@@ -36,8 +42,9 @@ public struct LoggedStep: Sendable, Equatable {
         requestIndex: Int, state: [Float], action: [Float], behaviourMean: [Float], explorationScale: Float,
         explorationGroup: UInt8, logDensity: Double, policyVersion: Int, reward: Double, rewardComponents: [Float],
         sessionEnd: Bool, terminal: Bool, truncated: Bool, impressions: [LoggedImpression],
-        candidates: LoggedCandidates?
+        candidates: LoggedCandidates?, elapsedMinutes: Double? = nil
     ) {
+        self.elapsedMinutes = elapsedMinutes
         self.requestIndex = requestIndex
         self.state = state
         self.action = action

@@ -11,11 +11,25 @@ enum RowDecoding {
     ]
     static let sessionColumns = (sessionKeyColumns + sessionValueColumns).joined(separator: ", ")
     static let stepKeyColumns = ["episode", "session_index", "request_index"]
-    static let stepValueColumns = [
-        "state", "action", "behaviour_mean", "exploration_scale", "exploration_group", "log_density",
-        "policy_version", "reward", "reward_components", "session_end", "terminal", "truncated",
-    ]
-    static let stepColumns = (stepKeyColumns + stepValueColumns).joined(separator: ", ")
+    /// Step values; a log older than version 3 has no `elapsed_minutes` column and reads it as NULL.
+    static func stepValueColumns(schemaVersion: Int) -> [String] {
+        ["state", "action", "behaviour_mean", "exploration_scale", "exploration_group", "log_density",
+         "policy_version", "reward", "reward_components", "session_end", "terminal", "truncated"]
+            + [schemaVersion >= 3 ? "elapsed_minutes" : "NULL AS elapsed_minutes"]
+    }
+    static func stepColumns(schemaVersion: Int) -> String {
+        (stepKeyColumns + stepValueColumns(schemaVersion: schemaVersion)).joined(separator: ", ")
+    }
+    /// Step values with the ending of the step's session (for the transition rule): its `end_reason` and
+    /// `return_gap_minutes`, looked up only for a session's last step (NULL otherwise).
+    static func transitionStepValueColumns(schemaVersion: Int) -> [String] {
+        let session = "FROM sessions s WHERE s.run_id = steps.run_id AND s.episode = steps.episode "
+            + "AND s.session_index = steps.session_index"
+        return stepValueColumns(schemaVersion: schemaVersion) + [
+            "CASE WHEN session_end THEN (SELECT end_reason \(session)) END",
+            "CASE WHEN session_end THEN (SELECT return_gap_minutes \(session)) END",
+        ]
+    }
     static let impressionKeyColumns = ["episode", "session_index", "request_index", "position"]
     /// Impression values; a version-1 log has no `true_probabilities` column and reads it as NULL.
     static func impressionValueColumns(schemaVersion: Int) -> [String] {
@@ -57,8 +71,21 @@ enum RowDecoding {
             reward: row[10],
             rewardComponents: try floats(row, 11, path: path),
             sessionEnd: row[12], terminal: row[13], truncated: row[14],
-            impressions: [], candidates: nil)
+            impressions: [], candidates: nil, elapsedMinutes: row[15])
         return KeyedStep(episode: row[0], sessionIndex: row[1], step: step)
+    }
+
+    /// A step read with `transitionStepValueColumns`: its session's ending follows the step's columns.
+    static func transitionStep(_ row: Row, path: String) throws -> TransitionBatches.TransitionStep {
+        let keyed = try step(row, path: path)
+        guard keyed.step.sessionEnd else { return .init(keyed: keyed, ending: nil) }
+        let endReason: Int64? = row[16]
+        guard let endReason, let end = LoggedSession.End(rawValue: UInt8(truncatingIfNeeded: endReason)),
+              (0...2).contains(endReason) else {
+            throw EpisodeLogError(path: path, kind: .corrupt(
+                "step (\(keyed.episode), \(keyed.sessionIndex), \(keyed.step.requestIndex)) ends a session without a valid end_reason"))
+        }
+        return .init(keyed: keyed, ending: .init(end: end, returnGapMinutes: row[17]))
     }
 
     static func impression(_ row: Row, path: String) throws -> KeyedImpression {

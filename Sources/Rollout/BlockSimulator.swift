@@ -333,7 +333,7 @@ final class BlockSimulator {
     /// Samples the user's response to the lane's slate, updates the dynamics, and decides leave / return.
     /// The trace of the request just served to row `row`: its state, the policy's behaviour fields, reward and impressions.
     private func loggedStep(row: Int, requestIndex: Int, reward: Double, components: [Float],
-                            impressions: [LoggedImpression]) -> LoggedStep {
+                            impressions: [LoggedImpression], elapsedMinutes: Double) -> LoggedStep {
         let candidates = logCandidates
             ? LoggedCandidates(items: Array(UnsafeBufferPointer(start: items + row * k, count: k)),
                                predictions: Array(UnsafeBufferPointer(start: predictions + row * k * t, count: k * t)))
@@ -343,7 +343,8 @@ final class BlockSimulator {
             action: Array(policyOutput.actions.row(row)), behaviourMean: Array(policyOutput.means.row(row)),
             explorationScale: policy.explorationScale, explorationGroup: policyOutput.groups[row].rawValue,
             logDensity: policyOutput.logDensities[row], policyVersion: policyVersion, reward: reward, rewardComponents: components,
-            sessionEnd: false, terminal: false, truncated: false, impressions: impressions, candidates: candidates)
+            sessionEnd: false, terminal: false, truncated: false, impressions: impressions, candidates: candidates,
+            elapsedMinutes: elapsedMinutes)
     }
 
     private func respond(_ state: inout LaneState, lane l: Int, row: Int, result: inout BlockResult) {
@@ -437,7 +438,7 @@ final class BlockSimulator {
         if trace {
             state.steps.append(loggedStep(row: row, requestIndex: state.observables.requestIndex - 1, reward: requestReward,
                                           components: [Float(watchSeconds / 60)] + requestTaskCounts + [Float(gmv), 0],
-                                          impressions: loggedImpressions))
+                                          impressions: loggedImpressions, elapsedMinutes: minutes))
         }
 
         // Leave hazard after the request.
@@ -479,7 +480,7 @@ final class BlockSimulator {
             state.steps[last].rewardComponents[state.steps[last].rewardComponents.count - 1] = Float(returnBonus)
             state.steps[last].sessionEnd = true
             state.steps[last].terminal = end == .churned
-            state.steps[last].truncated = end == .horizon || truncated
+            state.steps[last].truncated = end == .horizon
         }
         result.sessions.append(SessionRecord(
             episode: state.episode, user: state.user, sessionIndex: state.session,

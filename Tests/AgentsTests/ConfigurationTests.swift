@@ -1,4 +1,5 @@
 import Agents
+import EpisodeLog
 import Foundation
 import Testing
 

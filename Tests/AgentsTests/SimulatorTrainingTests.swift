@@ -1,4 +1,5 @@
 import Agents
+import EpisodeLog
 import Foundation
 import Numerics
 import Rollout
@@ -35,8 +36,7 @@ struct SimulatorTrainingTests {
                                   users: .training, policyVersion: 7)
             .episodes(0..<24, threads: 2, lanes: 8, trace: true)
         let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace,
-                                    stateDimension: world.stateLayout.dimension,
-                                    browseSecondsPerImpression: world.config.dynamics.browseSecondsPerImpression)
+                                    stateDimension: world.stateLayout.dimension)
         let steps = sessions.reduce(0) { $0 + $1.requests }
         let horizonEnds = sessions.filter { $0.end == .horizon }.count
         let churns = sessions.filter { $0.end == .churned }.count
@@ -68,13 +68,21 @@ struct SimulatorTrainingTests {
         let sessions = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config),
                                   policy: try PolicySpec.parse("mixture", world: world), seed: 4, users: .training)
             .episodes(0..<16, threads: 1, lanes: 8, trace: true)
-        // The same sum in the same order as the simulator's session clock: equal, not just close.
+        // Each step's minutes are its impressions' browse and watch times, counted as the schema-3 upgrade of an
+        // older log recounts them; and they add up, in order, to the session's duration: equal, not just close.
         for session in sessions {
-            let minutes = session.steps.reduce(0.0) { $0 + TransitionBatch.requestMinutes($1, browseSecondsPerImpression: browse) }
+            for step in session.steps {
+                var recount = 0.0
+                for impression in step.impressions {
+                    LegacyStepTiming.accumulate(&recount, examined: impression.examined, played: impression.tasks & 1 != 0,
+                                                watchSeconds: impression.watchSeconds, browseSecondsPerImpression: browse)
+                }
+                #expect(step.elapsedMinutes == recount, "episode \(session.episode) session \(session.sessionIndex)")
+            }
+            let minutes = session.steps.reduce(0.0) { $0 + $1.elapsedMinutes! }
             #expect(minutes == session.durationMinutes, "episode \(session.episode) session \(session.sessionIndex)")
         }
-        let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace, stateDimension: world.stateLayout.dimension,
-                                    browseSecondsPerImpression: browse)
+        let batch = TransitionBatch(sessions: sessions, actionSpace: world.actionSpace, stateDimension: world.stateLayout.dimension)
         let hours = try #require(batch.elapsedHours)
         #expect(hours.count == batch.count && hours.allSatisfy { $0 >= 0 })
         // Per episode, the transitions span its first request's start to the start of its last transition's next
@@ -87,7 +95,7 @@ struct SimulatorTrainingTests {
             let span = hours[row..<(row + transitions)].reduce(0.0) { $0 + Double($1) }
             let end = last.end == .horizon
                 ? last.startMinutes + last.durationMinutes
-                    - TransitionBatch.requestMinutes(lastSteps[lastSteps.count - 1], browseSecondsPerImpression: browse)
+                    - lastSteps[lastSteps.count - 1].elapsedMinutes!
                 : last.startMinutes + last.durationMinutes
             #expect(abs(span - (end - own[0].startMinutes) / 60) < 1e-3, "episode \(episode)")
             row += transitions

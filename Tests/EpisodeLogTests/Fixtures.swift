@@ -61,6 +61,11 @@ enum Fixtures {
                                    predictions: floats(candidateCount * tasks, &stream))
                 : nil
             let isLast = r == stepCount - 1
+            var minutes = 0.0
+            for i in impressions {
+                LegacyStepTiming.accumulate(&minutes, examined: i.examined, played: i.tasks & 1 != 0,
+                                            watchSeconds: i.watchSeconds, browseSecondsPerImpression: browseSeconds)
+            }
             steps.append(LoggedStep(
                 requestIndex: r, state: floats(metadata.stateNames.count, &stream),
                 action: floats(metadata.actionNames.count, &stream),
@@ -69,7 +74,7 @@ enum Fixtures {
                 logDensity: stream.normal(), policyVersion: stream.nextIndex(below: 5), reward: stream.normal(),
                 rewardComponents: floats(metadata.rewardComponentNames.count, &stream),
                 sessionEnd: isLast, terminal: isLast && last, truncated: false,
-                impressions: impressions, candidates: candidates))
+                impressions: impressions, candidates: candidates, elapsedMinutes: minutes))
         }
         return LoggedSession(
             episode: episode, user: 1000 + episode, sessionIndex: index, startMinutes: stream.nextUniform() * 1e4,
@@ -78,6 +83,9 @@ enum Fixtures {
             meanSatisfaction: stream.nextUniform(), returnGapMinutes: last ? nil : stream.nextUniform() * 1440,
             end: last ? .churned : .returned, truncated: stream.nextUniform() < 0.2, steps: steps)
     }
+
+    /// Seconds per examined impression of the fixtures' world: their steps' `elapsedMinutes` count them.
+    static let browseSeconds = 3.5
 
     /// `episodes` episodes of 1–3 sessions each, in key order.
     static func sessions(episodes: Int, metadata: RunMetadata, seed: UInt64 = 42) -> [LoggedSession] {
@@ -137,7 +145,8 @@ enum Exact {
     static func header(_ s: LoggedStep) -> String {
         "step \(s.requestIndex) [\(bits(s.state))] [\(bits(s.action))] [\(bits(s.behaviourMean))] "
             + "\(bits([s.explorationScale])) \(s.explorationGroup) \(bits(s.logDensity)) \(s.policyVersion) "
-            + "\(bits(s.reward)) [\(bits(s.rewardComponents))] \(s.sessionEnd) \(s.terminal) \(s.truncated)"
+            + "\(bits(s.reward)) [\(bits(s.rewardComponents))] \(s.sessionEnd) \(s.terminal) \(s.truncated) "
+            + (s.elapsedMinutes.map(bits) ?? "nil")
     }
 
     static func text(_ s: LoggedStep) -> String {

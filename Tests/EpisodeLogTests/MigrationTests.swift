@@ -13,6 +13,7 @@ import Testing
             try db.execute(sql: "ALTER TABLE impressions DROP COLUMN true_probabilities")
             try db.execute(sql: "ALTER TABLE impressions DROP COLUMN random_exposure")
             try db.execute(sql: "ALTER TABLE runs DROP COLUMN random_exposure")
+            try db.execute(sql: "ALTER TABLE steps DROP COLUMN elapsed_minutes")
             try db.execute(sql: "PRAGMA user_version = 1")
         }
         try queue.close()
@@ -42,7 +43,7 @@ import Testing
             #expect(first.steps.flatMap(\.impressions).allSatisfy { $0.trueProbabilities == nil })
 
             // Appending migrates the file; old rows keep NULL, new rows carry their truth.
-            let writer = try EpisodeLogFile.openForWriting(path: path)
+            let writer = try EpisodeLogFile.openForWriting(path: path, legacyStepTiming: Self.timing)
             let second = try writer.beginRun(metadata)
             try writer.append(sessions: [sessions[2]])
             try writer.finishRun()
@@ -56,6 +57,59 @@ import Testing
                                                   sessionIndex: sessions[0].sessionIndex))
             #expect(old.steps.flatMap(\.impressions).allSatisfy { $0.trueProbabilities == nil })
             try v2.verifyIntegrity(full: true)
+        }
+    }
+
+    /// The fixtures' world model as an upgrade sees it: every run's environment gives `Fixtures.browseSeconds`.
+    static let timing = LegacyStepTiming { _ in Fixtures.browseSeconds }
+
+    /// Turns a freshly written log into the version-2 layout: drops `steps.elapsed_minutes`, sets `user_version = 2`,
+    /// and marks one step the way version 2 did for a session that hit its request cap (`truncated` without the
+    /// horizon).
+    private func downgradeToVersion2(_ path: String, cappedStep: (episode: Int, session: Int, request: Int)) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ALTER TABLE steps DROP COLUMN elapsed_minutes")
+            try db.execute(sql: "UPDATE steps SET truncated = 1 WHERE episode = ? AND session_index = ? AND request_index = ?",
+                           arguments: [cappedStep.episode, cappedStep.session, cappedStep.request])
+            try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        try queue.close()
+    }
+
+    @Test("a version-2 log reads without step times, and opened for writing gets them as the simulator counted them")
+    func versionTwoUpgradeDerivesElapsedMinutes() throws {
+        let sessions = Fixtures.sessions(episodes: 4, metadata: Fixtures.metadata())
+        let capped = try #require(sessions.first { $0.end == .returned })
+        let cappedStep = (capped.episode, capped.sessionIndex, capped.steps.count - 1)
+        for timing in [Self.timing, nil] {
+            try Fixtures.withTemporaryDirectory { directory in
+                let path = directory.appendingPathComponent("v2.sqlite").path
+                let run = try Fixtures.writeLog(path: path, sessions: sessions)
+                try downgradeToVersion2(path, cappedStep: cappedStep)
+
+                let v2 = try EpisodeLogFile.open(path: path)
+                #expect(v2.schemaVersion == 2)
+                try v2.steps(run: run).forEach { batch in #expect(batch.allSatisfy { $0.step.elapsedMinutes == nil }) }
+                try v2.close()
+
+                try EpisodeLogFile.openForWriting(path: path, legacyStepTiming: timing).close()
+                let v3 = try EpisodeLogFile.open(path: path)
+                #expect(v3.schemaVersion == 3)
+                var read: [KeyedStep] = []
+                try v3.steps(run: run).forEach { read += $0 }
+                let written = sessions.flatMap { s in s.steps.map { (s.episode, s.sessionIndex, $0) } }
+                #expect(read.count == written.count)
+                for (keyed, (episode, session, step)) in zip(read, written) {
+                    #expect(keyed.episode == episode && keyed.sessionIndex == session)
+                    // Bit for bit the minutes the fixture counted as the simulator does, or unknown without a world model.
+                    #expect(keyed.step.elapsedMinutes == (timing == nil ? nil : step.elapsedMinutes),
+                            "step (\(episode), \(session), \(step.requestIndex))")
+                    // Version 2's request-cap mark is not a horizon cut: version 3 clears it.
+                    #expect(!keyed.step.truncated)
+                }
+                try v3.verifyIntegrity(full: true)
+            }
         }
     }
 }

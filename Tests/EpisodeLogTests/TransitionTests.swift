@@ -2,8 +2,9 @@ import EpisodeLog
 import Foundation
 import Testing
 
-/// `s'` is the next step of the same episode, across sessions; `done` only at churn; the last step of a
-/// truncated episode keeps `truncated` with `s' = s`; an episode without an end yet yields no last transition.
+/// `s'` is the next step of the same episode, across sessions; `terminal` only at churn; the last step of an
+/// episode cut at the horizon is `truncated` with `s' = s`; an episode without an end yet yields no last
+/// transition; a transition's minutes are its request's plus the return gap after a session's last request.
 @Suite struct TransitionTests {
     /// A step whose state is `[id]` so that `s'` can be read off.
     func step(_ request: Int, id: Float, sessionEnd: Bool = false, terminal: Bool = false,
@@ -11,13 +12,13 @@ import Testing
         LoggedStep(requestIndex: request, state: [id], action: [id / 10], behaviourMean: [0], explorationScale: 0.5,
                    explorationGroup: 1, logDensity: -Double(id), policyVersion: 3, reward: Double(id),
                    rewardComponents: [], sessionEnd: sessionEnd, terminal: terminal, truncated: truncated,
-                   impressions: [], candidates: nil)
+                   impressions: [], candidates: nil, elapsedMinutes: Double(id))
     }
 
     func session(_ episode: Int, _ index: Int, end: UInt8, _ steps: [LoggedStep]) -> LoggedSession {
         LoggedSession(episode: episode, user: episode, sessionIndex: index, startMinutes: 0, durationMinutes: 1,
                       requests: steps.count, impressions: 0, taskCounts: [], watchSeconds: 0, reward: 0,
-                      meanSatisfaction: 0, returnGapMinutes: end == 0 ? 60 : nil, end: LoggedSession.End(rawValue: end)!, truncated: false,
+                      meanSatisfaction: 0, returnGapMinutes: end == 1 ? nil : 60, end: LoggedSession.End(rawValue: end)!, truncated: false,
                       steps: steps)
     }
 
@@ -52,11 +53,12 @@ import Testing
                         #expect(t.logDensity == -Double(t.state[0]) && t.policyVersion == 3)
                         #expect(t.explorationGroup == 1 && t.explorationScale == 0.5 && t.behaviourMean == [0])
                         rows.append("\(Int(t.state[0]))→\(Int(t.nextState[0]))"
-                                    + (t.done ? " done" : "") + (t.truncated ? " truncated" : "")
-                                    + (t.sessionEnd ? " end" : ""))
+                                    + (t.terminal ? " terminal" : "") + (t.truncated ? " truncated" : "")
+                                    + (t.sessionEnd ? " end" : "") + " \(t.elapsedMinutes ?? -1)")
                     }
                 }
-                #expect(rows == ["1→2", "2→3", "3→4 end", "4→5", "5→5 done end", "6→7", "7→7 truncated end", "8→9"],
+                #expect(rows == ["1→2 1.0", "2→3 2.0", "3→4 end 63.0", "4→5 4.0", "5→5 terminal end 5.0", "6→7 6.0",
+                                 "7→7 truncated end 67.0", "8→9 8.0"],
                         "batch size \(batchSize)")
                 #expect(batches >= (batchSize == 1 ? 8 : 1))
             }

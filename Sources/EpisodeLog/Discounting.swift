@@ -2,7 +2,7 @@ import Numerics
 
 /// How much the value of the next decision counts at this one: per decision, or by the time between them.
 ///
-/// Per decision (the fusion MDP's default, DESIGN.md): `γ_i = γ`. By time (a semi-Markov decision process,
+/// Per decision (the fusion MDP's default, docs/design.md): `γ_i = γ`. By time (a semi-Markov decision process,
 /// Bradtke & Duff, "Reinforcement Learning Methods for Continuous-Time Markov Decision Problems", NIPS 1994, eq. 8;
 /// Sutton, Precup & Singh, "Between MDPs and semi-MDPs", Artificial Intelligence 1999, eq. 6):
 ///
@@ -34,6 +34,20 @@ public struct Discounting: Sendable, Equatable {
         guard let h = halfLifeHours else { return perDecision }
         return perDecision * Elementary.exp(-Self.ln2 * elapsedHours / h)
     }
+
+    /// `γ_i` for a transition (`TransitionRule`): its elapsed minutes in hours, as learners store them (Float).
+    /// Discounting by time needs the transition's time (logs of schema 3, or traced sessions).
+    public func factor(for transition: LoggedTransition) -> Float {
+        guard needsElapsedTime else { return perDecision }
+        guard let minutes = transition.elapsedMinutes else {
+            preconditionFailure("Discounting: discounting by time needs transitions with elapsed times (schema 3 logs)")
+        }
+        return factor(elapsedHours: Self.hours(minutes: minutes))
+    }
+
+    /// Minutes on the clock as the hours learners store (`Float`, rounded once).
+    @inline(__always)
+    public static func hours(minutes: Double) -> Float { Float(minutes / 60) }
 
     private static let ln2: Float = 0.693_147_18
 
