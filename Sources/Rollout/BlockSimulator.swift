@@ -13,6 +13,10 @@ final class BlockSimulator {
     let catalog: Catalog
     let population: UserPopulation
     let response: ResponseModel
+    let dynamics: UserDynamics
+    let leaveModel: LeaveModel
+    let returnModel: ReturnModel
+    let rewardModel: RewardModel
     let ranker: any Ranker
     let policy: any FusionPolicy
     let seed: UInt64
@@ -61,11 +65,6 @@ final class BlockSimulator {
     var states: Matrix
     var policyOutput: PolicyOutput
 
-    // Pre-computed reward and dynamics coefficients.
-    let rewardPerTask: [Double]
-    let satisfactionPerTask: [Float]
-    let gmvTask: Int
-
     init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool,
          trace: Bool = false, logCandidates: Bool = false, userPool: UserPool = .all, policyVersion: Int = 0,
          randomExposure: Double = 0) {
@@ -84,6 +83,10 @@ final class BlockSimulator {
         catalog = world.catalog
         population = world.population
         response = world.response
+        dynamics = world.dynamics
+        leaveModel = world.leave
+        returnModel = world.returns
+        rewardModel = world.reward
         self.lanes = lanes
         k = config.retrieval.candidates
         t = config.tasks.count
@@ -114,9 +117,6 @@ final class BlockSimulator {
         candidateBoredom = .allocate(zeroed: k)
         states = Matrix(rows: lanes, columns: stateDimension)
         policyOutput = PolicyOutput(batch: lanes, actionDimension: world.actionSpace.dimension)
-        rewardPerTask = config.taskNames.map { config.reward.taskValues[$0] ?? 0 }
-        satisfactionPerTask = config.taskNames.map { Float(config.dynamics.satisfactionTaskValues[$0] ?? 0) }
-        gmvTask = config.reward.gmvTask.flatMap { config.taskIndex($0) } ?? -1
     }
 
     deinit {
@@ -330,7 +330,6 @@ final class BlockSimulator {
         response.marginals(conditional + row * k * t, count: k, into: truth + row * k * t)
     }
 
-    /// Samples the user's response to the lane's slate, updates the dynamics, and decides leave / return.
     /// The trace of the request just served to row `row`: its state, the policy's behaviour fields, reward and impressions.
     private func loggedStep(row: Int, requestIndex: Int, reward: Double, components: [Float],
                             impressions: [LoggedImpression], elapsedMinutes: Double) -> LoggedStep {
@@ -347,12 +346,14 @@ final class BlockSimulator {
             elapsedMinutes: elapsedMinutes)
     }
 
+    /// Samples the user's response to the lane's slate, lets the world's models update the user's state and the
+    /// reward, and decides leave / return.
     private func respond(_ state: inout LaneState, lane l: Int, row: Int, result: inout BlockResult) {
-        let dyn = config.dynamics
-        var plays = 0, watchSeconds = 0.0, requestReward = 0.0, itemSatisfaction: Float = 0, examined = 0
-        var minutes = 0.0, gmv = 0.0
+        var request = UserDynamics.Request()
+        var requestReward = RewardModel.Request()
         var loggedImpressions: [LoggedImpression] = []
         var requestTaskCounts = trace ? [Float](repeating: 0, count: t) : []
+        let laneInterest = interest + l * d, laneBoredom = boredom + l * categories
         for position in 0..<n {
             let r = row * k + Int(slate[row * n + position])
             let item = Int(items[r])
@@ -376,108 +377,82 @@ final class BlockSimulator {
                     tasks: outcome.tasks))
             }
             guard outcome.examined else { continue }
-            examined += 1
-            state.fatigue += Float(dyn.fatiguePerImpression)
-            minutes += dyn.browseSecondsPerImpression / 60
+            dynamics.examine(fatigue: &state.fatigue, request: &request)
             guard outcome.tasks & 1 != 0 else {
-                itemSatisfaction += Float(dyn.satisfactionSkip)
+                dynamics.skip(request: &request)
                 continue
             }
-            plays += 1
-            watchSeconds += Double(outcome.watchSeconds)
-            minutes += Double(outcome.watchSeconds) / 60
-            let q = catalog.latentQuality[item], a = catalog.latentAppeal[item]
-            var value = Float(dyn.satisfactionPerPlay) + Float(dyn.satisfactionWatchFraction) * (outcome.watchFraction - 0.5)
-                + Float(dyn.satisfactionQuality) * q
-                + (Float(dyn.satisfactionAppeal) - Float(dyn.satisfactionAppealFatigue) * state.fatigue) * a
             for task in 0..<t where outcome.tasks & (1 << UInt32(task)) != 0 {
                 state.observables.taskCounts[task] += 1
                 if trace { requestTaskCounts[task] += 1 }
-                value += satisfactionPerTask[task]
-                requestReward += rewardPerTask[task]
-                if task == gmvTask {
-                    gmv += Double(catalog.price[item])
-                    requestReward += config.reward.gmv * Double(catalog.price[item])
-                }
             }
-            itemSatisfaction += value
-            state.fatigue += Float(dyn.fatiguePerPlay) + Float(dyn.fatigueClickbait) * max(a - q, 0)
-                + Float(dyn.fatiguePerWatchMinute) * outcome.watchSeconds / 60
-            boredom[l * categories + Int(catalog.category[item])] += 1
-            // Interest drift toward the consumed item, weighted by how much of it was watched.
-            let rate = Float(dyn.interestDriftRate) * outcome.watchFraction
-            if rate > 0 {
-                var norm: Float = 0
-                for j in 0..<d {
-                    let v = interest[l * d + j] + rate * (catalog.latentEmbeddings[item * d + j] - interest[l * d + j])
-                    interest[l * d + j] = v
-                    norm += v * v
-                }
-                let inv = 1 / norm.squareRoot()
-                for j in 0..<d { interest[l * d + j] *= inv }
+            rewardModel.addRealised(tasks: outcome.tasks, price: catalog.price[item], to: &requestReward)
+            dynamics.play(watchFraction: outcome.watchFraction, watchSeconds: outcome.watchSeconds,
+                          quality: catalog.latentQuality[item], appeal: catalog.latentAppeal[item], tasks: outcome.tasks,
+                          fatigue: &state.fatigue, request: &request)
+            dynamics.bore(laneBoredom, category: Int(catalog.category[item]))
+            catalog.latentEmbeddings.withUnsafeBufferPointer { embeddings in
+                dynamics.drift(laneInterest, toward: embeddings.baseAddress! + item * d, dimension: d,
+                               watchFraction: outcome.watchFraction)
             }
         }
-        for c in 0..<categories { boredom[l * categories + c] *= Float(dyn.boredomDecay) }
+        dynamics.decayBoredom(laneBoredom, categories: categories)
         let slateRow = slate + row * n, rowItems = items + row * k
         catalog.category.withUnsafeBufferPointer { category in
             state.engagement.record(count: n, examined: { self.slateExamined[$0] },
                                     categories: { category[Int(rowItems[Int(slateRow[$0])])] },
                                     tasks: { self.slateTasks[$0] })
         }
-        requestReward += config.reward.watchMinutes * watchSeconds / 60
-        let decay = Float(dyn.satisfactionDecay)
-        state.satisfaction = decay * state.satisfaction + (1 - decay) * (examined > 0 ? itemSatisfaction / Float(examined) : 0)
+        rewardModel.addWatchTime(seconds: request.watchSeconds, to: &requestReward)
+        state.satisfaction = dynamics.satisfaction(after: request, previous: state.satisfaction)
         state.satisfactionSum += Double(state.satisfaction)
+        // The request's minutes on the clock (browsing and watching).
+        let minutes = request.minutes
         state.observables.requestIndex += 1
         state.observables.minutes += minutes
-        state.observables.watchSeconds += watchSeconds
-        state.observables.lastPlays = plays
+        state.observables.watchSeconds += request.watchSeconds
+        state.observables.lastPlays = request.plays
         state.observables.lastImpressions = n
-        state.observables.lastWatchSeconds = watchSeconds
-        state.reward += requestReward
+        state.observables.lastWatchSeconds = request.watchSeconds
+        state.reward += requestReward.reward
         if trace {
-            state.steps.append(loggedStep(row: row, requestIndex: state.observables.requestIndex - 1, reward: requestReward,
-                                          components: [Float(watchSeconds / 60)] + requestTaskCounts + [Float(gmv), 0],
+            let components = rewardModel.components(watchSeconds: request.watchSeconds, taskCounts: requestTaskCounts,
+                                                    gmvPrice: requestReward.gmvPrice)
+            state.steps.append(loggedStep(row: row, requestIndex: state.observables.requestIndex - 1,
+                                          reward: requestReward.reward, components: components,
                                           impressions: loggedImpressions, elapsedMinutes: minutes))
         }
 
-        // Leave hazard after the request.
-        let leave = config.leave
-        let hazard = Elementary.sigmoid(Float(leave.intercept) + population.latentLeaveOffset[state.user]
-            + Float(leave.fatigue) * state.fatigue - Float(leave.satisfaction) * state.satisfaction
-            + Float(leave.depth) * Float(state.observables.requestIndex)
-            - Float(leave.engagement * Elementary.exp(-Double(state.observables.requestIndex - 1) / leave.hookRequests))
-                * (Float(plays) / Float(n) - Float(leave.engagementReference)))
-        let leaves = state.response.nextUnitFloat() < hazard
-        let truncated = !leaves && state.observables.requestIndex >= config.episode.maxRequestsPerSession
-        if leaves || truncated {
-            endSession(&state, lane: l, truncated: truncated, result: &result)
+        let decision = leaveModel.decide(user: state.user, fatigue: state.fatigue, satisfaction: state.satisfaction,
+                                         request: state.observables.requestIndex, plays: request.plays,
+                                         stream: &state.response)
+        if decision.endsSession {
+            endSession(&state, lane: l, truncated: decision == .truncated, result: &result)
         }
     }
 
     /// Closes the session: return gap or churn, the session record, and the next session's start.
     private func endSession(_ state: inout LaneState, lane l: Int, truncated: Bool, result: inout BlockResult) {
-        let ret = config.returnModel
         let requests = state.observables.requestIndex
-        let meanSatisfaction = state.satisfactionSum / Double(max(requests, 1))
-        let remembered = (1 - ret.endWeight) * meanSatisfaction + ret.endWeight * Double(state.satisfaction)
-        var rng = StreamPurpose.stream(StreamPurpose.returnGap, seed: seed, episode: state.episode, session: state.session)
-        let churnProbability = Elementary.sigmoid(ret.churnIntercept - ret.churnSatisfaction * remembered)
-        let churned = rng.nextUniform() < churnProbability
-        let logExtra = Elementary.log(ret.medianExtraMinutes) - config.users.activitySpread * Double(population.latentActivity[state.user])
-            - ret.satisfaction * (remembered - ret.satisfactionReference) + ret.logSigma * rng.normal()
-        let gap = ret.minimumGapMinutes + Elementary.exp(logExtra)
         let durationMinutes = state.observables.minutes
-        let nextStart = state.sessionStartMinutes + durationMinutes + gap
-        let end: SessionEnd = churned ? .churned : (nextStart >= config.episode.horizonDays * 1440 ? .horizon : .returned)
-        let returnBonus = churned ? 0 : Elementary.exp(-gap / 60 / config.reward.returnScaleHours)
-        if config.reward.returnWeight != 0 {
-            state.reward += config.reward.returnWeight * returnBonus
+        var rng = StreamPurpose.stream(StreamPurpose.returnGap, seed: seed, episode: state.episode, session: state.session)
+        let outcome = returnModel.sample(user: state.user, satisfactionSum: state.satisfactionSum, requests: requests,
+                                         endSatisfaction: state.satisfaction, startMinutes: state.sessionStartMinutes,
+                                         durationMinutes: durationMinutes, stream: &rng)
+        let gap = outcome.gapMinutes, nextStart = outcome.nextStartMinutes
+        let end: SessionEnd = switch outcome.end {
+        case .churned: .churned
+        case .horizon: .horizon
+        case .returned: .returned
+        }
+        let returnBonus = rewardModel.returnBonus(gapMinutes: outcome.churned ? nil : gap)
+        if rewardModel.returnWeight != 0 {
+            state.reward += rewardModel.returnReward(bonus: returnBonus)
         }
         if trace, !state.steps.isEmpty {
             let last = state.steps.count - 1
-            state.steps[last].reward += config.reward.returnWeight * returnBonus
-            state.steps[last].rewardComponents[state.steps[last].rewardComponents.count - 1] = Float(returnBonus)
+            state.steps[last].reward += rewardModel.returnReward(bonus: returnBonus)
+            state.steps[last].rewardComponents[rewardModel.returnBonusIndex] = Float(returnBonus)
             state.steps[last].sessionEnd = true
             state.steps[last].terminal = end == .churned
             state.steps[last].truncated = end == .horizon
@@ -486,8 +461,8 @@ final class BlockSimulator {
             episode: state.episode, user: state.user, sessionIndex: state.session,
             startMinutes: state.sessionStartMinutes, durationMinutes: durationMinutes,
             requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
-            watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: meanSatisfaction,
-            returnGapMinutes: churned ? nil : gap, end: end, truncated: truncated, steps: state.steps))
+            watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: outcome.meanSatisfaction,
+            returnGapMinutes: outcome.churned ? nil : gap, end: end, truncated: truncated, steps: state.steps))
         state.steps = []
 
         guard end == .returned else {
@@ -495,19 +470,9 @@ final class BlockSimulator {
             return
         }
         // The next session: history observables, boredom recovery, fresh in-session state and streams.
-        state.history.sessions += 1
-        state.history.lastGapHours = gap / 60
-        let impressions = Double(max(state.observables.impressions, 1))
-        let playRate = Double(state.observables.taskCounts[0]) / impressions
-        if state.history.sessions == 1 {
-            state.history.depthEWMA = Double(requests)
-            state.history.playRateEWMA = playRate
-        } else {
-            state.history.depthEWMA = 0.5 * state.history.depthEWMA + 0.5 * Double(requests)
-            state.history.playRateEWMA = 0.5 * state.history.playRateEWMA + 0.5 * playRate
-        }
-        let recovery = Float(Elementary.pow(0.5, gap / 60 / config.dynamics.boredomHalfLifeHours))
-        for c in 0..<categories { boredom[l * categories + c] *= recovery }
+        state.history = dynamics.history(after: state.history, requests: requests, impressions: state.observables.impressions,
+                                         plays: state.observables.taskCounts[0], gapMinutes: gap)
+        dynamics.recoverBoredom(boredom + l * categories, categories: categories, gapMinutes: gap)
         state.session += 1
         // The same expression the ranker-training loader evaluates from the logged session times.
         state.engagement.startSession(idleHours: (nextStart - (state.sessionStartMinutes + durationMinutes)) / 60)

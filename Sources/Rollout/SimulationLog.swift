@@ -6,13 +6,6 @@ import Synchronization
 /// Runs simulations into an episode log: run metadata from the world and the policy, and the hand-off of
 /// finished sessions to the log's writer thread.
 public enum SimulationLog {
-    /// Names of the reward components recorded with every step: watch minutes, the count of each task, the
-    /// price sum of the GMV task's realisations, and the return bonus e^{−gap / scale} at a session's end.
-    /// Any reward of this family can be recomputed from them offline.
-    public static func rewardComponentNames(taskNames: [String]) -> [String] {
-        ["watchMinutes"] + taskNames.map { "count.\($0)" } + ["gmvPrice", "returnBonus"]
-    }
-
     /// The metadata of a run of `policy` on `world`.
     public static func metadata(name: String, world: World, environmentText: String, seed: UInt64,
                                 policy: any FusionPolicy, ranker: any Ranker, sessions: Int, lanes: Int,
@@ -23,7 +16,7 @@ public enum SimulationLog {
             name: name, environmentName: config.name, environmentYAML: environmentText, seed: seed,
             codeVersion: MTFSimVersion.string, policySpec: policy.spec, policyParameters: parameters,
             rankerName: ranker.name, taskNames: config.taskNames, stateNames: world.stateLayout.names,
-            actionNames: world.actionSpace.names, rewardComponentNames: rewardComponentNames(taskNames: config.taskNames),
+            actionNames: world.actionSpace.names, rewardComponentNames: world.reward.componentNames,
             actionLow: world.actionSpace.low, actionHigh: world.actionSpace.high, requestedSessions: sessions,
             lanes: lanes, logsCandidates: logCandidates, slateSize: config.slate.size,
             candidatesPerRequest: config.retrieval.candidates, randomExposure: randomExposure)
