@@ -101,3 +101,30 @@ extension SquashedGaussian {
         }
     }
 }
+
+extension SquashedGaussian {
+    /// `log π` of one dimension in normalised units at a given action `x ∈ (−1, 1)`, through `u = atanh x`:
+    /// `log N(u; μ, σ) − log(1 − tanh² u)`, the terms of `sample`'s sum written from `u` rather than from `ε`.
+    @inlinable
+    public static func logDensity(normalizedAction x: Double, mean: Double, logStd: Double) -> Double {
+        let u = 0.5 * (Elementary.log1p(x) - Elementary.log1p(-x))
+        return gaussianLogDensity(noise: (u - mean) * Elementary.exp(-logStd), logStd: logStd) - logOneMinusTanhSquared(u)
+    }
+
+    /// The mean density, log, of one dimension over the cell `[1 − w, 1)` (`side` +1) or `(−1, −1 + w]` (`side` −1):
+    /// `log P(side·u ≥ atanh(1 − w)) − log w`. A draw whose `tanh` rounds onto a face has lost `u`, and the point
+    /// density is unbounded or zero there; the cell's mean density is finite and integrates with the interior to 1.
+    public static func faceLogDensity(side: Double, cellWidth w: Double, mean: Double, logStd: Double) -> Double {
+        let threshold = 0.5 * (Elementary.log(2 - w) - Elementary.log(w))
+        return logUpperTail((threshold - side * mean) * Elementary.exp(-logStd)) - Elementary.log(w)
+    }
+
+    /// `log(1 − Φ(z))` for the standard normal: through `erfc` where it does not underflow, beyond by the asymptotic
+    /// series `−z²/2 − log(z√(2π)) + log(1 − z⁻² + 3z⁻⁴ − 15z⁻⁶)` (Abramowitz & Stegun 26.2.12), whose error there is
+    /// below 10⁻⁹.
+    public static func logUpperTail(_ z: Double) -> Double {
+        if z < 30 { return Elementary.log(0.5 * Elementary.erfc(z / 2.0.squareRoot())) }
+        let r = 1 / (z * z)
+        return -0.5 * z * z - Elementary.log(z) - halfLogTwoPi + Elementary.log1p(-r + 3 * r * r - 15 * r * r * r)
+    }
+}
