@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "TestSupport"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Simulator", "EpisodeLog", "Ranking", "Numerics", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "NeuralNet", "Numerics", "Simulator", "Rollout", "EpisodeLog", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
