@@ -3,7 +3,7 @@ import ArgumentParser
 
 /// The options that define an actor-critic learner (`AgentSettings`), shared by the commands that train one.
 struct AgentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Hidden layer sizes of actor and critics, comma-separated.", valueName: "sizes"),
+    @Option(help: ArgumentHelp("Hidden layer sizes of actor and critics, comma-separated (default: 128,128).", valueName: "sizes"),
             transform: LayerSizes.parse)
     var hidden = LayerSizes([128, 128])
 
