@@ -1,49 +1,37 @@
 import NeuralNet
 import Numerics
 
-/// An online agent that learns a fusion policy from transitions (DESIGN.md, "Agents").
+/// Something that learns a fusion policy from transitions (DESIGN.md, "Agents"): gradient steps on mini-batches,
+/// a deterministic policy to evaluate and deploy, and checkpoints of it.
 ///
-/// The training loop owns the environment: it asks for a `behaviourPolicy()` to act with, hands
-/// the resulting transitions to `observe(_:)`, calls `update(steps:stream:)` as often as its
-/// update-to-data ratio says, and evaluates or saves `evaluationPolicy()`. Agents are values:
-/// copying one copies its networks, optimiser state and replay buffer (copy-on-write).
+/// A learner does not collect: where its transitions come from (an online agent's own behaviour, or a logged run
+/// for an offline learner) is up to the caller. Learners are values: copying one copies its networks, optimiser
+/// state and data (copy-on-write).
 ///
-/// Determinism: an agent's initial weights come from its seed; everything random in an update
-/// (mini-batch indices, target-smoothing noise, reparameterisation noise) comes from the stream
-/// passed to `update`, in a fixed order. The same seed, transitions and streams give bit-identical
-/// networks.
-public protocol Agent: Sendable {
+/// Determinism: a learner's initial weights come from its seed; everything random in an update (mini-batch
+/// indices, target-smoothing noise, reparameterisation noise) comes from the stream passed to `update`, in a fixed
+/// order. The same seed, data and streams give bit-identical networks.
+public protocol Learner: Sendable {
     associatedtype Configuration: AgentConfiguration
 
-    /// Short lower-case name (`"ddpg"`, `"td3"`, `"sac"`), recorded in checkpoints.
+    /// Short lower-case name (`"ddpg"`, `"td3"`, `"sac"`), recorded in checkpoints and logs.
     static var name: String { get }
 
     var configuration: Configuration { get }
     var environment: AgentEnvironment { get }
 
-    /// Transitions currently held in the replay buffer.
-    var storedTransitionCount: Int { get }
     /// Gradient steps taken so far (critic updates).
     var updateCount: Int { get }
 
-    /// Adds transitions to the replay buffer and folds their states into the observation statistics.
-    mutating func observe(_ transitions: TransitionBatch)
-
-    /// Takes `steps` gradient steps on mini-batches drawn (uniformly, with replacement) with
-    /// `stream`; none while the buffer holds fewer than `learningStarts` transitions (or none).
-    /// Before that, collect with any policy (e.g. Simulator's `UniformRandomPolicy`, as TD3's
-    /// authors do for their first steps).
+    /// Takes `steps` gradient steps on mini-batches drawn (uniformly, with replacement) with `stream`; none while
+    /// the learner holds fewer than `learningStarts` transitions (or none).
     mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics
-
-    /// The policy to collect experience with: the current actor with the agent's exploration, and a
-    /// frozen copy of the observation statistics.
-    func behaviourPolicy() -> ActorPolicy
 
     /// The current actor without exploration (the actor mean), for evaluation and deployment.
     func evaluationPolicy() -> ActorPolicy
 }
 
-extension Agent {
+extension Learner {
     /// The evaluation policy as a checkpoint of kind `ActorPolicy.checkpointKind`, loadable with
     /// `ActorPolicy.load(contentsOf:expecting:)`.
     public func policyCheckpoint() -> Checkpoint {
@@ -51,7 +39,25 @@ extension Agent {
     }
 }
 
-/// What one call of `Agent.update` did, averaged over its gradient steps (`nil`: not measured,
+/// A learner that also collects its own experience online.
+///
+/// The training loop (`OnlineTraining`) owns the environment: it asks for a `behaviourPolicy()` to act with, hands
+/// the resulting transitions to `observe(_:)`, calls `update(steps:stream:)` as often as its update-to-data ratio
+/// says, and evaluates or saves `evaluationPolicy()`. Before `learningStarts` transitions, collect with any policy
+/// (e.g. Simulator's `UniformRandomPolicy`, as TD3's authors do for their first steps).
+public protocol OnlineAgent: Learner {
+    /// Transitions currently held in the replay buffer.
+    var storedTransitionCount: Int { get }
+
+    /// Adds transitions to the replay buffer and folds their states into the observation statistics.
+    mutating func observe(_ transitions: TransitionBatch)
+
+    /// The policy to collect experience with: the current actor with the agent's exploration, and a frozen copy of
+    /// the observation statistics.
+    func behaviourPolicy() -> ActorPolicy
+}
+
+/// What one call of `Learner.update` did, averaged over its gradient steps (`nil`: not measured,
 /// e.g. no step was taken, or the quantity does not exist for this agent).
 public struct UpdateDiagnostics: Codable, Sendable, Equatable {
     /// Gradient steps taken by this call.

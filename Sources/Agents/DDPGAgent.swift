@@ -6,7 +6,7 @@ import Numerics
 ///
 /// Exploration is Gaussian in the normalised box (truncated to it; see `ActorPolicy`), as in
 /// Fujimoto et al.'s re-tuned DDPG, instead of the original Ornstein–Uhlenbeck process.
-public struct DDPGAgent: Agent {
+public struct DDPGAgent: OnlineAgent {
     public static let name = "ddpg"
     public let configuration: DDPGConfiguration
     var core: DeterministicActorCritic

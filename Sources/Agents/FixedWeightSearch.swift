@@ -39,9 +39,9 @@ public struct FixedWeightSearch: Sendable {
     }
 
     /// Runs the search from the environment's baseline weights; returns the final mean (normalised units) and the
-    /// requests simulated, and reports each iteration. Candidates of an iteration are scored in parallel, one per
-    /// thread.
-    public func run(iteration report: (CrossEntropyMethod.Iteration) -> Void = { _ in }) throws
+    /// requests simulated, and reports each iteration (an error thrown by `report` stops the search). Candidates of an
+    /// iteration are scored in parallel, one per thread.
+    public func run(iteration report: (CrossEntropyMethod.Iteration) throws -> Void = { _ in }) throws
         -> (mean: [Float], environmentSteps: Int) {
         let space = world.actionSpace
         var cem = try CrossEntropyMethod(dimension: space.dimension, configuration: configuration,
@@ -62,7 +62,7 @@ public struct FixedWeightSearch: Sendable {
                 }
             }
             requests += steps.load(ordering: .relaxed)
-            report(cem.tell(population: population, values: values.withLock { $0 }))
+            try report(cem.tell(population: population, values: values.withLock { $0 }))
         }
         return (cem.mean, requests)
     }

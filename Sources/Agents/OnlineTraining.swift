@@ -48,7 +48,7 @@ public struct LearningCurvePoint: Codable, Sendable, Equatable {
 /// transition. Rounds use fresh episode indices, hence fresh streams; everything is seeded, and the result does
 /// not depend on the thread count. Every `evaluationInterval` steps the deterministic policy is evaluated on
 /// held-out users.
-public struct OnlineTraining<A: Agent> {
+public struct OnlineTraining<A: OnlineAgent> {
     public private(set) var agent: A
     public let world: World
     public let ranker: any Ranker
@@ -77,20 +77,21 @@ public struct OnlineTraining<A: Agent> {
     ///   - sessions: receives each round's traced sessions (for the episode log) before learning from them.
     ///   - progress: environment steps so far, after every round.
     ///   - evaluated: each learning-curve point as it is measured.
+    ///   An error thrown by any of them stops training after the round in progress and is rethrown.
     public mutating func run(sessions sink: ([SessionRecord]) throws -> Void = { _ in },
-                             progress: (Int) -> Void = { _ in },
-                             evaluated: (LearningCurvePoint) -> Void = { _ in }) throws {
+                             progress: (Int) throws -> Void = { _ in },
+                             evaluated: (LearningCurvePoint) throws -> Void = { _ in }) throws {
         let clock = ContinuousClock(), start = clock.now
         var updateStream = RandomStream(seed: options.seed, keys: streamKey("agent-updates"))
         let warmup = try PolicySpec.parse("mixture", world: world)
         var round = 0, nextEvaluation = options.evaluationInterval, updateDebt = 0.0
         let stateDimension = world.stateLayout.dimension
-        func evaluate() {
+        func evaluate() throws {
             let point = LearningCurvePoint(environmentSteps: environmentSteps, updates: agent.updateCount,
                                            wallSeconds: (clock.now - start).seconds,
                                            heldOut: evaluation.evaluate(agent.evaluationPolicy()))
             curve.append(point)
-            evaluated(point)
+            try evaluated(point)
         }
         while environmentSteps < options.environmentSteps {
             let behaviour: any FusionPolicy = round == 0 ? warmup : agent.behaviourPolicy()
@@ -108,12 +109,12 @@ public struct OnlineTraining<A: Agent> {
             updateDebt -= Double(steps)
             lastDiagnostics = agent.update(steps: steps, stream: &updateStream)
             round += 1
-            progress(min(environmentSteps, options.environmentSteps))
+            try progress(min(environmentSteps, options.environmentSteps))
             if environmentSteps >= nextEvaluation && environmentSteps < options.environmentSteps {
-                evaluate()
+                try evaluate()
                 nextEvaluation += options.evaluationInterval
             }
         }
-        evaluate()
+        try evaluate()
     }
 }

@@ -6,7 +6,7 @@ import Numerics
 /// Polyak-averaged targets regressing on the soft target (`SoftQTarget`), the reparameterised
 /// policy loss (`SoftPolicyLoss`), and the temperature loss (`Temperature`) towards the target
 /// entropy H̄ = −dim(A). Per gradient step: critics, actor, temperature, then the target critics.
-public struct SACAgent: Agent {
+public struct SACAgent: OnlineAgent {
     public static let name = "sac"
     public let configuration: SACConfiguration
     public let environment: AgentEnvironment

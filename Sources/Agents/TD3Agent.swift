@@ -4,7 +4,7 @@ import Numerics
 /// (two critics, targets from their minimum), target policy smoothing (clipped Gaussian noise on
 /// the target action, eq. 15), and delayed actor and target updates (every `policyDelay` critic
 /// updates). See `ClippedDoubleQTarget` for the target.
-public struct TD3Agent: Agent {
+public struct TD3Agent: OnlineAgent {
     public static let name = "td3"
     public let configuration: TD3Configuration
     var core: DeterministicActorCritic

@@ -3,7 +3,7 @@ import Numerics
 import Simulator
 
 /// A batch of environment transitions `(s, a, r, s', terminal, truncated)` handed to
-/// `Agent.observe(_:)`, one row per transition.
+/// `OnlineAgent.observe(_:)`, one row per transition.
 ///
 /// `terminal` marks a true end of the MDP (the user left; no bootstrap from `s'`);
 /// `truncated` marks an end imposed from outside (a time limit, the end of a collection block),

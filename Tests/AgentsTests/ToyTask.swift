@@ -99,7 +99,7 @@ func evaluate(_ policy: some FusionPolicy, episodes: Int = 200, seed: UInt64 = 9
 
 /// Collects experience with the agent's behaviour policy in `lanes` parallel episodes and takes
 /// `updatesPerStep` gradient steps after every environment step.
-func train<A: Agent>(_ agent: inout A, lanes: Int, environmentSteps: Int, updatesPerStep: Int, seed: UInt64) {
+func train<A: OnlineAgent>(_ agent: inout A, lanes: Int, environmentSteps: Int, updatesPerStep: Int, seed: UInt64) {
     var environment = ToyBatchEnvironment(lanes: lanes, seed: seed)
     var streams = (0..<lanes).map { RandomStream(seed: seed, keys: streamKey("behaviour"), UInt64($0)) }
     var updateStream = RandomStream(seed: seed, keys: streamKey("updates"))

@@ -1,6 +1,5 @@
 import Agents
 import ArgumentParser
-import EpisodeLog
 import Foundation
 import Rollout
 import Simulator
@@ -77,103 +76,46 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         if let discard {
-            // Check read-only first: a refused request must leave the file untouched.
-            guard try Self.hasUnfinishedRun(discard) else { throw CommandFailure("\(discard): no interrupted run to discard") }
-            let writer = try EpisodeLogFile.openForWriting(path: discard)
-            let unfinished = try writer.unfinishedRuns()
-            for run in unfinished {
-                try writer.discardRun(run.id)
+            for run in try LoggedRun.discardUnfinishedRuns(path: discard) {
                 print("discarded run \(run.id) (\(run.metadata.name), \(run.metadata.policySpec)) from \(discard)")
             }
-            try writer.close()
             return
         }
-        let started = Date()
-        let world: World, policy: any FusionPolicy, seed: UInt64, output: Simulation.Output, logPath: String?
-        let ranker: any Ranker
+        let result: SimulationRun.Result
         if let resume {
-            guard try Self.hasUnfinishedRun(resume) else {
-                throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
-            }
-            let writer = try EpisodeLogFile.openForWriting(path: resume)
-            guard let run = try writer.unfinishedRuns().last else {
-                throw CommandFailure("\(resume): every run in this log is complete; nothing to resume")
-            }
-            let m = run.metadata
-            let config = try EnvironmentLoader.decode(yaml: m.environmentYAML, file: "\(resume) (run \(run.id) environment)")
-            seed = m.seed
-            world = try World(config: config, seed: seed)
-            policy = try PolicyResolver.resolve(m.policySpec, world: world)
-            ranker = try SimulationRanker.make(m.rankerName, world: world)
-            let skip = try writer.committedSessionKeys(run: run.id)
-            try writer.resumeRun(run.id)
-            let progress = ProgressReporter(total: m.requestedSessions, unit: "sessions", enabled: !json)
-            output = try SimulationLog.run(
-                Simulation(world: world, ranker: ranker, policy: policy, seed: seed),
-                options: .init(sessions: m.requestedSessions, threads: environment.threads, lanes: m.lanes,
-                               progress: { progress.update($0) }, logCandidates: m.logsCandidates,
-                               randomExposure: m.randomExposure),
-                writer: writer, skip: skip)
+            let logged = try LoggedRun.resume(path: resume)
+            let progress = ProgressReporter(total: logged.run.metadata.requestedSessions, unit: "sessions", enabled: !json)
+            result = try SimulationRun.resume(logged, threads: environment.threads, policy: PolicyResolver.resolve,
+                                              progress: { progress.update($0) })
             progress.finish()
-            try writer.finishRun()
-            try writer.close()
-            logPath = resume
         } else {
-            let (built, text) = try environment.world()
-            world = built
-            seed = environment.seed
-            policy = try policyOption.parse(world: world)
-            ranker = try SimulationRanker.make(self.ranker, world: world)
+            let (world, text) = try environment.world()
+            var run = SimulationRun(world: world, environmentText: text, policy: try policyOption.parse(world: world),
+                                    ranker: try SimulationRanker.make(ranker, world: world), seed: environment.seed,
+                                    sessions: sessions, threads: environment.threads)
+            run.logCandidates = logCandidates
+            run.randomExposure = randomExposure
             let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
-            let simulation = Simulation(world: world, ranker: ranker, policy: policy, seed: seed)
-            let lanes = 64
-            if noLog {
-                output = simulation.run(.init(sessions: sessions, threads: environment.threads, lanes: lanes,
-                                              progress: { progress.update($0) }, randomExposure: randomExposure))
-                logPath = nil
-            } else {
-                let name = "\(world.config.name)-seed\(seed)"
-                let path = log ?? "logs/\(name)-\(Self.timestamp()).sqlite"
-                try createParentDirectory(of: path)
-                let writer = try EpisodeLogFile.create(path: path)
-                try writer.beginRun(SimulationLog.metadata(
-                    name: name, world: world, environmentText: text, seed: seed, policy: policy, ranker: ranker,
-                    sessions: sessions, lanes: lanes, logCandidates: logCandidates, randomExposure: randomExposure))
-                output = try SimulationLog.run(
-                    simulation, options: .init(sessions: sessions, threads: environment.threads, lanes: lanes,
-                                               progress: { progress.update($0) }, logCandidates: logCandidates,
-                                               randomExposure: randomExposure),
-                    writer: writer)
-                try writer.finishRun()
-                try writer.close()
-                logPath = path
-            }
+            result = try run.run(log: noLog ? nil : log ?? "logs/\(run.name)-\(Self.timestamp()).sqlite",
+                                 progress: { progress.update($0) })
             progress.finish()
         }
-        let seconds = Date().timeIntervalSince(started)
-        let summary = SimulationSummary(sessions: output.sessions, config: world.config)
+        let (run, summary, seconds) = (result.run, result.summary, result.wallSeconds)
         if json {
-            let report = SimulateReport(environment: world.config.name, seed: seed, policy: policy.spec,
-                                        ranker: ranker.name, threads: environment.threads, wallSeconds: seconds,
-                                        log: logPath, summary: summary)
+            let report = SimulateReport(environment: run.world.config.name, seed: run.seed, policy: run.policy.spec,
+                                        ranker: run.ranker.name, threads: environment.threads, wallSeconds: seconds,
+                                        log: result.log, summary: summary)
             print(try JSONOutput.encode(report))
         } else {
-            print("\(world.config.name) · seed \(seed) · policy \(policy.spec) · ranker \(ranker.name) · \(environment.threads) thread(s)")
+            print("\(run.world.config.name) · seed \(run.seed) · policy \(run.policy.spec) · ranker \(run.ranker.name) · \(environment.threads) thread(s)")
             print(String(format: "%.2f s, %.0f requests/s", seconds, Double(summary.requests) / max(seconds, 1e-9))
-                  + (logPath.map { " · log \($0)" } ?? ""))
-            print(SummaryText.render(summary, taskNames: world.config.taskNames))
+                  + (result.log.map { " · log \($0)" } ?? ""))
+            print(SummaryText.render(summary, taskNames: run.world.config.taskNames))
         }
     }
 }
 
 extension SimulateCommand {
-    /// Whether the log has a run that did not complete, checked through a read-only connection.
-    static func hasUnfinishedRun(_ path: String) throws -> Bool {
-        let reader = try EpisodeLogFile.open(path: path, check: .none)
-        defer { try? reader.close() }
-        return try reader.runs().contains { $0.status != .complete }
-    }
-
     /// `yyyyMMdd-HHmmss` in UTC: default log file names are readable, sortable and new for every run.
     static func timestamp() -> String {
         let formatter = DateFormatter()
