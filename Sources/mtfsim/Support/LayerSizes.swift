@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+
+/// A comma-separated list of positive layer sizes such as `64` or `128,64` (`--expert-layers`, `--tower-layers`,
+/// `--hidden`). Anything else (empty, zero, negative, not a number) is refused by the parser with the option's name.
+struct LayerSizes: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertible {
+    let values: [Int]
+
+    init?(argument: String) {
+        guard let values = PositiveIntegerList.parse(argument) else { return nil }
+        self.values = values
+    }
+
+    var description: String { values.map(String.init).joined(separator: ",") }
+    var defaultValueDescription: String { description }
+}
+
+/// A comma-separated list of positive integers (`bench simulate --threads 1,2,4`).
+struct PositiveIntegerList: ExpressibleByArgument, Equatable, Sendable {
+    let values: [Int]
+
+    init?(argument: String) {
+        guard let values = Self.parse(argument) else { return nil }
+        self.values = values
+    }
+
+    /// The integers of `text` (spaces around each allowed), or nil if it is empty or any piece is not a positive integer.
+    static func parse(_ text: String) -> [Int]? {
+        let pieces = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = pieces.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !pieces.isEmpty, values.count == pieces.count, values.allSatisfy({ $0 > 0 }) else { return nil }
+        return values
+    }
+}
