@@ -9,6 +9,7 @@ public struct RankerLogSource: Sendable {
     /// A log that holds nothing to learn from or evaluate on (a run-time failure, not a usage mistake).
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The users a ranker is evaluated on: a part of the split, or every user.
