@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "EpisodeLog", targets: ["EpisodeLog"]),
         .library(name: "Ranking", targets: ["Ranking"]),
         .library(name: "Agents", targets: ["Agents"]),
+        .library(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,11 @@ let package = Package(
         ),
         .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "EpisodeLog", "Rollout"], swiftSettings: internalChecks),
         .target(
+            name: "Benchmarks",
+            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog"],
+            swiftSettings: internalChecks
+        ),
+        .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: internalChecks
@@ -61,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents",
+                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +81,7 @@ let package = Package(
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Simulator", "EpisodeLog", "Ranking", "Numerics", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "EpisodeLog", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

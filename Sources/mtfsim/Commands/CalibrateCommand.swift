@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Rollout
-import Simulator
 
 /// `mtfsim calibrate`: the simulated statistics beside the environment's real-world targets.
 struct CalibrateCommand: ParsableCommand {
@@ -35,19 +34,15 @@ struct CalibrateCommand: ParsableCommand {
             throw ValidationError("\(environment.env) has no calibration targets (add a `calibration:` section)")
         }
         let policy = try policyOption.parse(world: world)
-        let ranker = OracleNoiseRanker(config: world.config)
         let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
-        let output = Simulation(world: world, ranker: ranker, policy: policy, seed: environment.seed).run(
-            .init(sessions: sessions, threads: environment.threads, impressionSampleLimit: 2_000_000,
-                  progress: { progress.update($0) }))
+        let report = Calibration.run(world: world, policy: policy, seed: environment.seed, sessions: sessions,
+                                     threads: environment.threads, progress: { progress.update($0) })
         progress.finish()
-        let summary = SimulationSummary(sessions: output.sessions, config: world.config)
-        let rows = Calibration.compare(summary: summary, samples: output.impressionSamples, config: world.config)
+        let rows = report.rows
         if json {
-            print(try JSONOutput.encode(CalibrateReport(environment: world.config.name, seed: environment.seed,
-                                                        policy: policy.spec, impressions: summary.impressions, rows: rows)))
+            print(try JSONOutput.encode(report))
         } else {
-            print("\(world.config.name) · seed \(environment.seed) · policy \(policy.spec) · \(summary.sessions) sessions, \(summary.impressions) impressions")
+            print("\(report.environment) · seed \(report.seed) · policy \(report.policy) · \(report.sessions) sessions, \(report.impressions) impressions")
             let width = max(rows.map(\.label.count).max() ?? 0, 6)
             print("target".padding(toLength: width, withPad: " ", startingAt: 0) + "        real   simulated   rel.error  tolerance")
             for row in rows {
@@ -59,14 +54,6 @@ struct CalibrateCommand: ParsableCommand {
             }
             if let source = world.config.calibration?.source { print("sources: \(source)") }
         }
-        if rows.contains(where: { !$0.withinTolerance }) { throw ExitCode.failure }
+        if !report.withinTolerance { throw ExitCode.failure }
     }
-}
-
-struct CalibrateReport: Encodable {
-    var environment: String
-    var seed: UInt64
-    var policy: String
-    var impressions: Int
-    var rows: [CalibrationRow]
 }

@@ -3,9 +3,6 @@ import ArgumentParser
 import Foundation
 import Rollout
 import Simulator
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `mtfsim compare`: several policies on the same users with common random numbers.
 struct CompareCommand: ParsableCommand {
@@ -41,7 +38,7 @@ struct CompareCommand: ParsableCommand {
     var policyList: String?
 
     @Option(help: ArgumentHelp("Users to run: held-out (never trained on), training, or all.", valueName: "pool"))
-    var users = UserPool.heldOut.rawValue
+    var users = UserPool.heldOut
 
     @Option(help: "Number of seeds: each is a new world and a new population of users.")
     var seeds = 3
@@ -59,75 +56,38 @@ struct CompareCommand: ParsableCommand {
     var json = false
 
     /// The policies in order: `--policy` options, then `--policies`.
-    var policies: [String] { policyOptions + (policyList.map(Self.splitPolicies) ?? []) }
-
-    /// Splits a comma-separated list of specs, keeping a spec's comma-separated weights together: a piece that
-    /// starts like a number (`0`, `-5`, `.5`, `1@…`) continues the previous spec.
-    static func splitPolicies(_ list: String) -> [String] {
-        var specs: [String] = []
-        for piece in list.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-            let startsNumeric = piece.first.map { $0.isNumber || $0 == "-" || ($0 == "." && piece.dropFirst().first?.isNumber == true) } ?? false
-            if startsNumeric, let last = specs.popLast() {
-                specs.append(last + "," + piece)
-            } else if !piece.isEmpty {
-                specs.append(piece)
-            }
-        }
-        return specs
-    }
-
-    /// The policies with globs expanded, and the groups the globs form.
-    static func expand(_ specs: [String]) throws -> (specs: [String], groups: [(name: String, members: [Int])]) {
-        var expanded: [String] = [], groups: [(name: String, members: [Int])] = []
-        for spec in specs {
-            guard spec.contains("*") || spec.contains("?") else {
-                expanded.append(spec)
-                continue
-            }
-            var matches = glob_t()
-            defer { globfree(&matches) }
-            guard glob(spec, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
-                throw ValidationError("no file matches \(spec)")
-            }
-            let files = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }.sorted()
-            groups.append((spec, Array(expanded.count..<(expanded.count + files.count))))
-            expanded += files
-        }
-        return (expanded, groups)
-    }
+    var policies: [String] { policyOptions + (policyList.map(PolicyList.split) ?? []) }
 
     func validate() throws {
         guard policies.count >= 1 else { throw ValidationError("give at least one --policy or --policies") }
-        guard UserPool(rawValue: users) != nil else {
-            throw ValidationError("--users must be one of \(UserPool.allCases.map(\.rawValue).joined(separator: ", ")), got \(users)")
-        }
         guard seeds > 0, sessions > 0, threads > 0 else { throw ValidationError("--seeds, --sessions and --threads must be positive") }
     }
 
     func run() throws {
         let (config, _) = try EnvironmentLoader.resolve(env)
-        let (specs, groups) = try Self.expand(policies)
-        let pool = UserPool(rawValue: users)!
-        let progress = ProgressReporter(total: seeds * specs.count, unit: "runs", enabled: !json)
-        let comparison: PolicyComparison
+        let list: PolicyList
         do {
-            comparison = try PolicyComparison.run(config: config, policies: specs,
-                                                  seeds: (0..<UInt64(seeds)).map { firstSeed + $0 },
-                                                  sessions: sessions, threads: threads, users: pool,
-                                                  resolve: { try PolicyResolver.resolve($0, world: $1) },
-                                                  progress: { progress.update($0) })
+            list = try PolicyList(expanding: policies)
+        } catch let error as PolicyList.NoMatch {
+            throw ValidationError(error.description)
+        }
+        let progress = ProgressReporter(total: seeds * list.specs.count, unit: "runs", enabled: !json)
+        let report: PolicyComparison.Report
+        do {
+            report = try PolicyComparison.report(config: config, policies: list, firstSeed: firstSeed, seeds: seeds,
+                                                 sessions: sessions, threads: threads, users: users,
+                                                 resolve: { try PolicyResolver.resolve($0, world: $1) },
+                                                 progress: { progress.update($0) })
         } catch let error as PolicySpec.ParseError {
             throw ValidationError(error.description)
         }
         progress.finish()
-        let summaries = comparison.summarise(groups: groups)
         if json {
-            print(try JSONOutput.encode(CompareReport(users: pool.rawValue, seeds: comparison.seeds, sessionsPerRun: sessions,
-                                                      policies: comparison.entries, groups: summaries)))
+            print(try JSONOutput.encode(report))
             return
         }
-        print("\(config.name) · \(pool.rawValue) users · seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) · \(sessions) sessions per policy and seed · common random numbers")
-        for (i, e) in comparison.entries.enumerated() {
+        print("\(config.name) · \(users.rawValue) users · seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) · \(sessions) sessions per policy and seed · common random numbers")
+        for (i, e) in report.policies.enumerated() {
             let f = SummaryText.fixed
             print("[\(i)] \(e.policy)")
             print("    reward/user/day \(f(e.rewardPerUserDay.mean, 2)) [\(f(e.rewardPerUserDay.lower, 2)), \(f(e.rewardPerUserDay.upper, 2))]"
@@ -141,7 +101,7 @@ struct CompareCommand: ParsableCommand {
                 print("    vs [0]: \(d.mean >= 0 ? "+" : "")\(f(d.mean, 2)) reward/user/day [\(f(d.lower, 2)), \(f(d.upper, 2))] over \(e.pairedEpisodes) paired episodes")
             }
         }
-        for g in summaries {
+        for g in report.groups {
             let f = SummaryText.fixed
             print("group \(g.name) (\(g.members.count) policies; intervals over members)")
             print("    reward/user/day \(f(g.rewardPerUserDay.mean, 2)) [\(f(g.rewardPerUserDay.lower, 2)), \(f(g.rewardPerUserDay.upper, 2))]"
@@ -151,13 +111,4 @@ struct CompareCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// What `mtfsim compare --json` prints.
-struct CompareReport: Encodable {
-    var users: String
-    var seeds: [UInt64]
-    var sessionsPerRun: Int
-    var policies: [PolicyComparison.Entry]
-    var groups: [PolicyComparison.Group]
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import NeuralNet
 import Ranking
+import Rollout
 
 /// `mtfsim evaluate-ranker`: a trained ranker's per-task metrics beside the ceiling.
 struct EvaluateRankerCommand: ParsableCommand {
@@ -29,7 +29,7 @@ struct EvaluateRankerCommand: ParsableCommand {
     var runID: Int?
 
     @Option(help: ArgumentHelp("Users to evaluate on: test, validation, train or all.", valueName: "part"))
-    var split = "test"
+    var split = RankerLogSource.Users.test
 
     @Option(help: ArgumentHelp("Seed of the user split (default: the one the ranker was trained with).", valueName: "seed"))
     var splitSeed: UInt64?
@@ -37,30 +37,31 @@ struct EvaluateRankerCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    func validate() throws {
-        guard split == "all" || UserSplit.Part(rawValue: split) != nil else {
-            throw ValidationError("--split must be test, validation, train or all, got \(split)")
+    func run() throws {
+        let report = try RankerEvaluationReport.evaluate(rankerPath: ranker, logPath: log, run: runID, users: split, splitSeed: splitSeed)
+        if json {
+            print(try JSONOutput.encode(report))
+        } else {
+            print("\(ranker) (\(report.architecture)) on \(log) run \(report.run)")
+            print(RankerEvaluationReport.table(report.tasks, title: "\(split.rawValue) users (\(report.impressions) impressions)"))
         }
     }
+}
 
-    func run() throws {
-        let url = URL(fileURLWithPath: ranker)
-        let checkpoint = try Checkpoint(contentsOf: url)
-        let metadata = checkpoint.header.metadata
-        let seed = splitSeed ?? metadata["training.splitSeed"].flatMap(UInt64.init) ?? 1
-        let source = try RankerLogSource(path: log, run: runID, splitSeed: seed)
-        _ = try AnyRanker.simulationRanker(contentsOf: url, world: source.world)  // world and layout checks
-        var model = try AnyRanker(checkpoint: checkpoint, path: ranker)
-        let data = split == "all" ? source.data : source.part(UserSplit.Part(rawValue: split)!)
-        guard !data.isEmpty else { throw CommandFailure("\(log): no examined impressions for the \(split) users") }
-        let evaluation = model.evaluate(features: model.features(world: source.world), data: data)
-        if json {
-            print(try JSONOutput.encode(RankerEvaluationReport(
-                ranker: ranker, architecture: model.architecture, log: log, run: source.run.id, split: split, splitSeed: seed,
-                impressions: data.count, epochs: nil, bestEpoch: nil, trainingSeconds: nil, tasks: evaluation)))
-        } else {
-            print("\(ranker) (\(model.architecture)) on \(log) run \(source.run.id)")
-            print(RankerEvaluationReport.table(evaluation, title: "\(split) users (\(data.count) impressions)"))
+extension RankerEvaluationReport {
+    /// The text form of a ranker's per-task evaluation.
+    static func table(_ rows: [RankerTaskEvaluation], title: String) -> String {
+        var lines = ["\(title)",
+                     "task          positives     AUC  ceiling   gap   log-loss  mean pred  observed  calib   mean truth"]
+        for r in rows {
+            let ceiling = r.ceilingAUC.map { String(format: "%7.4f", $0) } ?? "      –"
+            let gap = r.ceilingAUC.map { String(format: "%6.3f", $0 - r.auc) } ?? "     –"
+            let truth = r.meanTrueProbability.map { String(format: "%10.5f", $0) } ?? "         –"
+            let task = r.task.padding(toLength: max(12, r.task.count), withPad: " ", startingAt: 0)
+            lines.append(String(format: "%@ %10d  %6.4f  %@ %@  %8.4f  %9.5f  %8.5f  %+5.1f%%  %@",
+                                task as NSString, r.positives, r.auc, ceiling as NSString, gap as NSString, r.logLoss,
+                                r.meanPrediction, r.observedRate, 100 * r.calibrationError, truth as NSString))
         }
+        return lines.joined(separator: "\n")
     }
 }

@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
     var runID: Int?
 
     @Option(help: ArgumentHelp("Show this session's timeline.", valueName: "episode:session"))
-    var session: String?
+    var session: SessionAddress?
 
     @Flag(help: "Re-rank the logged candidate sets under --policy.")
     var rerank = false
@@ -65,13 +65,11 @@ struct ReplayCommand: ParsableCommand {
             throw CommandFailure("\(log): no run \(runID.map(String.init) ?? "") in this log")
         }
         if let session {
-            let parts = session.split(separator: ":").compactMap { Int($0) }
-            guard parts.count == 2 else { throw ValidationError("--session expects EPISODE:SESSION, got '\(session)'") }
-            guard let logged = try reader.session(run: info.id, episode: parts[0], sessionIndex: parts[1]) else {
-                throw CommandFailure("\(log): run \(info.id) has no session \(parts[0]):\(parts[1])")
+            guard let logged = try reader.session(run: info.id, episode: session.episode, sessionIndex: session.session) else {
+                throw CommandFailure("\(log): run \(info.id) has no session \(session.episode):\(session.session)")
             }
             if json {
-                print(try JSONOutput.encode(TimelineJSON(session: logged, metadata: info.metadata)))
+                print(try JSONOutput.encode(SessionTimeline(session: logged, metadata: info.metadata)))
             } else {
                 print(Timeline.render(logged, metadata: info.metadata))
             }
@@ -126,7 +124,7 @@ enum Timeline {
             lines.append("    weights \(action.joined(separator: " ")) · exploration group \(step.explorationGroup), log-density \(f(step.logDensity, 2)) · reward \(f(step.reward, 3))")
             for imp in step.impressions {
                 let predicted = zip(m.taskNames, imp.predictions).prefix(3).map { "\($0.0) \(f(Double($0.1), 3))" }.joined(separator: ", ")
-                let feedback = m.taskNames.indices.filter { imp.tasks & (1 << UInt32($0)) != 0 }.map { m.taskNames[$0] }
+                let feedback = imp.feedback(taskNames: m.taskNames)
                 let outcome = !imp.examined ? "not examined" : feedback.isEmpty ? "skipped" : feedback.joined(separator: "+") + " (\(f(Double(imp.watchSeconds), 1)) s)"
                 lines.append("      #\(imp.position) item \(imp.item): predicted \(predicted) → \(outcome)")
             }
@@ -136,58 +134,5 @@ enum Timeline {
             }
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// `replay --session --json` output.
-struct TimelineJSON: Encodable {
-    struct Impression: Encodable {
-        var position: Int
-        var item: Int32
-        var predictions: [String: Float]
-        var feedback: [String]
-        var examined: Bool
-        var watchSeconds: Float
-    }
-    struct Step: Encodable {
-        var requestIndex: Int
-        var state: [String: Float]
-        var action: [String: Float]
-        var explorationGroup: UInt8
-        var logDensity: Double
-        var reward: Double
-        var impressions: [Impression]
-        var sessionEnd: Bool
-    }
-    var episode: Int
-    var session: Int
-    var user: Int
-    var requests: Int
-    var reward: Double
-    var returnGapMinutes: Double?
-    var end: String
-    var steps: [Step]
-
-    init(session s: LoggedSession, metadata m: RunMetadata) {
-        episode = s.episode
-        session = s.sessionIndex
-        user = s.user
-        requests = s.requests
-        reward = s.reward
-        returnGapMinutes = s.returnGapMinutes
-        end = String(describing: s.end)
-        steps = s.steps.map { step in
-            Step(requestIndex: step.requestIndex,
-                 state: Dictionary(uniqueKeysWithValues: zip(m.stateNames, step.state).map { ($0, $1) }),
-                 action: Dictionary(uniqueKeysWithValues: zip(m.actionNames, step.action).map { ($0, $1) }),
-                 explorationGroup: step.explorationGroup, logDensity: step.logDensity, reward: step.reward,
-                 impressions: step.impressions.map { imp in
-                     Impression(position: imp.position, item: imp.item,
-                                predictions: Dictionary(uniqueKeysWithValues: zip(m.taskNames, imp.predictions).map { ($0, $1) }),
-                                feedback: m.taskNames.indices.filter { imp.tasks & (1 << UInt32($0)) != 0 }.map { m.taskNames[$0] },
-                                examined: imp.examined, watchSeconds: imp.watchSeconds)
-                 },
-                 sessionEnd: step.sessionEnd)
-        }
     }
 }

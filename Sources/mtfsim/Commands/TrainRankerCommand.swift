@@ -1,9 +1,7 @@
 import ArgumentParser
-import EpisodeLog
 import Foundation
 import Ranking
 import Rollout
-import Simulator
 
 /// `mtfsim train-ranker`: train a multi-task ranker on the impressions of an episode log.
 struct TrainRankerCommand: ParsableCommand {
@@ -38,7 +36,7 @@ struct TrainRankerCommand: ParsableCommand {
     var runID: Int?
 
     @Option(help: ArgumentHelp("Architecture: mmoe, ple, shared-bottom or esmm (MMoE with ESMM cascade heads).", valueName: "name"))
-    var arch = "mmoe"
+    var arch = RankerArchitecture.Kind.mmoe
 
     @Option(help: ArgumentHelp("Experts (MMoE), or task-specific experts per task (PLE).", valueName: "count"))
     var experts = 4
@@ -50,10 +48,10 @@ struct TrainRankerCommand: ParsableCommand {
     var levels = 2
 
     @Option(help: ArgumentHelp("Layer sizes of each expert (or of the shared bottom), comma-separated.", valueName: "sizes"))
-    var expertLayers = "64"
+    var expertLayers = LayerSizes(argument: "64")!
 
     @Option(help: ArgumentHelp("Hidden sizes of each task tower, comma-separated.", valueName: "sizes"))
-    var towerLayers = "32"
+    var towerLayers = LayerSizes(argument: "32")!
 
     @Option(help: ArgumentHelp("Maximum epochs.", valueName: "count"))
     var epochs = 20
@@ -80,34 +78,17 @@ struct TrainRankerCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard RankerArchitecture.Kind(rawValue: arch) != nil else {
-            throw ValidationError("--arch must be one of \(RankerArchitecture.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got \(arch)")
-        }
         guard experts > 0, sharedExperts >= 0, levels > 0, epochs > 0, patience > 0, batchSize > 0, learningRate > 0,
               learningRateDecay > 0, learningRateDecay <= 1 else {
             throw ValidationError("--experts, --levels, --epochs, --patience, --batch-size and --learning-rate must be positive, "
                                   + "--learning-rate-decay in (0, 1]")
         }
-        _ = try Self.sizes(expertLayers, option: "--expert-layers")
-        _ = try Self.sizes(towerLayers, option: "--tower-layers")
-    }
-
-    static func sizes(_ text: String, option: String) throws -> [Int] {
-        let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ValidationError("\(option) must be comma-separated positive sizes such as 64 or 128,64, got \"\(text)\"")
-        }
-        return sizes.map { $0! }
     }
 
     func run() throws {
         let source = try RankerLogSource(path: log, run: runID, splitSeed: seed)
-        let architecture = RankerArchitecture(
-            kind: RankerArchitecture.Kind(rawValue: arch)!, experts: experts, sharedExperts: sharedExperts, levels: levels,
-            expertLayers: try Self.sizes(expertLayers, option: "--expert-layers"),
-            towerLayers: try Self.sizes(towerLayers, option: "--tower-layers"))
-        var ranker = architecture.makeRanker(world: source.world, seed: seed)
-        let features = ranker.features(world: source.world)
+        let architecture = RankerArchitecture(kind: arch, experts: experts, sharedExperts: sharedExperts, levels: levels,
+                                              expertLayers: expertLayers.values, towerLayers: towerLayers.values)
         var options = RankerTrainingOptions()
         options.maxEpochs = epochs
         options.patience = patience
@@ -115,15 +96,14 @@ struct TrainRankerCommand: ParsableCommand {
         options.learningRate = learningRate
         options.learningRateDecay = learningRateDecay
         options.seed = seed
-        let train = source.part(.train), validation = source.part(.validation), test = source.part(.test)
+        var training = RankerTraining(source: source, architecture: architecture, options: options)
+        let train = source.part(.train).count, validation = source.part(.validation).count, test = source.part(.test).count
         printError("\(log) run \(source.run.id): \(source.data.count) examined impressions; users split "
-                   + "\(train.count) / \(validation.count) / \(test.count) impressions (train / validation / test)")
-        printError("\(arch): \(ranker.parameterCount) parameters, input \(features.layout.encodedDimension), "
-                   + "tasks \(ranker.tasks.map(\.name).joined(separator: ", "))")
-        let progress = ProgressReporter(total: train.count * epochs, unit: "samples")
-        let started = Date()
-        let reports = ranker.fit(features: features, train: train, validation: validation, options: options,
-                                 progress: { done, _ in progress.update(done) }) { report in
+                   + "\(train) / \(validation) / \(test) impressions (train / validation / test)")
+        printError("\(arch.rawValue): \(training.ranker.parameterCount) parameters, input \(training.features.layout.encodedDimension), "
+                   + "tasks \(training.ranker.tasks.map(\.name).joined(separator: ", "))")
+        let progress = ProgressReporter(total: train * epochs, unit: "samples")
+        let report = try training.run(outputPath: out, progress: { done, _ in progress.update(done) }) { report in
             let auc = report.validation.prefix(2).map { "\($0.task) \(Self.format($0.auc))" }
             let calibration = report.validation.map { String(format: "%@ %+.0f%%", $0.task, 100 * $0.calibrationError) }
             progress.note("epoch \(report.epoch): train loss \(Self.format(report.trainLoss)), validation loss "
@@ -131,25 +111,12 @@ struct TrainRankerCommand: ParsableCommand {
                           + auc.joined(separator: ", ") + "; calibration " + calibration.joined(separator: ", "))
         }
         progress.finish()
-        let evaluation = ranker.evaluate(features: features, data: test)
-        let path = out ?? "models/\(arch)-\(source.world.config.name)-seed\(seed).ckpt"
-        try createParentDirectory(of: path)
-        let best = reports.filter(\.best).last?.epoch ?? reports.count
-        var metadata = RankerWorldKey.metadata(for: source.world)
-        metadata["training.log"] = log
-        metadata["training.run"] = String(source.run.id)
-        metadata["training.splitSeed"] = String(seed)
-        metadata["training.bestEpoch"] = String(best)
-        metadata["training.testEvaluation"] = try JSONOutput.encode(evaluation)
-        try ranker.save(to: URL(fileURLWithPath: path), metadata: metadata)
-        let seconds = Date().timeIntervalSince(started)
         if json {
-            print(try JSONOutput.encode(RankerEvaluationReport(
-                ranker: path, architecture: arch, log: log, run: source.run.id, split: "test", splitSeed: seed,
-                impressions: test.count, epochs: reports.count, bestEpoch: best, trainingSeconds: seconds, tasks: evaluation)))
+            print(try JSONOutput.encode(report))
         } else {
-            print("\(arch) trained in \(String(format: "%.1f", seconds)) s (\(reports.count) epochs, best \(best)) → \(path)")
-            print(RankerEvaluationReport.table(evaluation, title: "test users (\(test.count) impressions)"))
+            print("\(arch.rawValue) trained in \(String(format: "%.1f", report.trainingSeconds ?? 0)) s "
+                  + "(\(report.epochs ?? 0) epochs, best \(report.bestEpoch ?? 0)) → \(report.ranker)")
+            print(RankerEvaluationReport.table(report.tasks, title: "test users (\(report.impressions) impressions)"))
         }
     }
 

@@ -60,7 +60,7 @@ struct AgentOptions: ParsableArguments {
     /// The settings of a learner of `kind`.
     func settings(kind: AgentKind) -> AgentSettings {
         var s = AgentSettings(kind: kind)
-        s.hiddenSizes = hidden.sizes
+        s.hiddenSizes = hidden.values
         s.learningRate = learningRate
         s.explorationSigma = explorationSigma
         s.actionPenalty = actionPenalty

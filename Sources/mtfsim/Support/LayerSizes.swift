@@ -1,18 +1,19 @@
 import ArgumentParser
 import Foundation
 
-/// Hidden layer widths given as comma-separated positive integers (`128,128`), as an option type: a malformed value
-/// is refused while parsing, with the option's name and what was expected.
-struct LayerSizes: ExpressibleByArgument, CustomStringConvertible, Equatable {
-    var sizes: [Int]
+/// A comma-separated list of positive layer sizes such as `64` or `128,64` (`--hidden`, `--expert-layers`,
+/// `--tower-layers`), as an option type: anything else (empty, zero, negative, not a number) is refused while
+/// parsing, with the option's name and what was expected.
+struct LayerSizes: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertible {
+    let values: [Int]
 
-    init(_ sizes: [Int]) {
-        self.sizes = sizes
+    init(_ values: [Int]) {
+        self.values = values
     }
 
     init?(argument: String) {
-        guard let parsed = try? Self.parse(argument) else { return nil }
-        self = parsed
+        guard let values = PositiveIntegerList.parse(argument) else { return nil }
+        self.values = values
     }
 
     /// Why a value is not a list of layer sizes; argument-parser prints it after the option and the value.
@@ -22,11 +23,28 @@ struct LayerSizes: ExpressibleByArgument, CustomStringConvertible, Equatable {
 
     /// `text` as layer sizes, for `@Option(transform:)`, which reports the reason.
     static func parse(_ text: String) throws -> LayerSizes {
-        let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { throw Malformed() }
-        return LayerSizes(sizes.map { $0! })
+        guard let sizes = LayerSizes(argument: text) else { throw Malformed() }
+        return sizes
     }
 
-    var description: String { sizes.map(String.init).joined(separator: ",") }
+    var description: String { values.map(String.init).joined(separator: ",") }
     var defaultValueDescription: String { description }
+}
+
+/// A comma-separated list of positive integers (`bench simulate --threads 1,2,4`).
+struct PositiveIntegerList: ExpressibleByArgument, Equatable, Sendable {
+    let values: [Int]
+
+    init?(argument: String) {
+        guard let values = Self.parse(argument) else { return nil }
+        self.values = values
+    }
+
+    /// The integers of `text` (spaces around each allowed), or nil if it is empty or any piece is not a positive integer.
+    static func parse(_ text: String) -> [Int]? {
+        let pieces = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = pieces.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !pieces.isEmpty, values.count == pieces.count, values.allSatisfy({ $0 > 0 }) else { return nil }
+        return values
+    }
 }

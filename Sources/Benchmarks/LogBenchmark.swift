@@ -1,0 +1,142 @@
+import EpisodeLog
+import Foundation
+import Rollout
+import Simulator
+import Synchronization
+
+/// Episode-log write throughput, and what logging costs a simulation (`mtfsim bench log`).
+///
+/// (1) Simulates the sessions once under the `mixture` policy with tracing, keeps the traces in memory, then times
+/// the real writer appending them (one transaction per block of sessions, as `simulate` does) into a new file.
+/// (2) Times the simulation with and without the log (writer thread and hand-off queue included). Each figure is
+/// the median of `repeats` runs. The log files go to a fresh folder inside `scratchDirectory`, removed at the end.
+public struct LogBenchmark: Sendable {
+    public var config: EnvironmentConfig
+    /// The environment file's text, recorded in each log's run metadata as `simulate` does.
+    public var environmentText: String
+    public var sessions: Int
+    public var repeats: Int
+    public var threads: Int
+    public var scratchDirectory: URL
+
+    public init(config: EnvironmentConfig, environmentText: String, sessions: Int = 10_000, repeats: Int = 3,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                scratchDirectory: URL = FileManager.default.temporaryDirectory) {
+        precondition(sessions > 0 && repeats > 0 && threads > 0, "LogBenchmark: sessions, repeats and threads must be positive")
+        self.config = config
+        self.environmentText = environmentText
+        self.sessions = sessions
+        self.repeats = repeats
+        self.threads = threads
+        self.scratchDirectory = scratchDirectory
+    }
+
+    public func run() throws -> LogBenchReport {
+        let world = try World(config: config, seed: 1)
+        let policy = try PolicySpec.parse("mixture", world: world)
+        let ranker = OracleNoiseRanker(config: config)
+        let simulation = Simulation(world: world, ranker: ranker, policy: policy, seed: 1)
+        let directory = scratchDirectory.appendingPathComponent("mtfsim-bench-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var counter = 0
+        func freshWriter() throws -> EpisodeLogWriter {
+            counter += 1
+            let writer = try EpisodeLogFile.create(path: directory.appendingPathComponent("bench\(counter).sqlite").path)
+            try writer.beginRun(SimulationLog.metadata(name: "bench", world: world, environmentText: environmentText, seed: 1,
+                                                       policy: policy, ranker: ranker, sessions: sessions, lanes: 64,
+                                                       logCandidates: false))
+            return writer
+        }
+
+        // (1) The writer alone.
+        let collected = Mutex<[[LoggedSession]]>([])
+        _ = simulation.run(.init(sessions: sessions, threads: threads, sessionSink: { batch in collected.withLock { $0.append(batch) } }))
+        let batches = collected.withLock { $0 }
+        let counts = LogBenchReport.Counts(batches)
+        var writeRates: [Double] = []
+        var fileBytes = 0
+        for _ in 0..<repeats {
+            let writer = try freshWriter()
+            let ((), seconds) = try BenchTiming.measure {
+                for batch in batches { try writer.append(sessions: batch) }
+                try writer.finishRun()
+            }
+            let path = writer.path
+            try writer.close()
+            fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            writeRates.append(Double(counts.impressions) / seconds)
+        }
+
+        // (2) The simulation with and without the log.
+        var off: [Double] = [], on: [Double] = []
+        for _ in 0..<repeats {
+            let (plain, plainSeconds) = BenchTiming.measure { simulation.run(.init(sessions: sessions, threads: threads)) }
+            off.append(Double(plain.simulatedRequests) / plainSeconds)
+            let writer = try freshWriter()
+            let (logged, loggedSeconds) = try BenchTiming.measure {
+                try SimulationLog.run(simulation, options: .init(sessions: sessions, threads: threads), writer: writer)
+            }
+            try writer.finishRun()
+            try writer.close()
+            on.append(Double(logged.simulatedRequests) / loggedSeconds)
+        }
+        return LogBenchReport(environment: config.name, counts: counts, fileBytes: fileBytes, writerImpressionsPerSecond: writeRates,
+                              simulateRequestsPerSecondWithoutLog: off, simulateRequestsPerSecondWithLog: on, threads: threads)
+    }
+}
+
+/// What `LogBenchmark` measured (`mtfsim bench log --json` prints this structure).
+public struct LogBenchReport: Codable, Sendable {
+    /// The rows of a set of logged sessions: one per session, per step (request) and per impression.
+    public struct Counts: Equatable, Sendable {
+        public var sessions: Int
+        public var steps: Int
+        public var impressions: Int
+
+        public init(sessions: Int, steps: Int, impressions: Int) {
+            self.sessions = sessions
+            self.steps = steps
+            self.impressions = impressions
+        }
+
+        public init(_ batches: [[LoggedSession]]) {
+            self.init(sessions: batches.reduce(0) { $0 + $1.count },
+                      steps: batches.reduce(0) { $0 + $1.reduce(0) { $0 + $1.requests } },
+                      impressions: batches.reduce(0) { $0 + $1.reduce(0) { $0 + $1.impressions } })
+        }
+
+        /// Rows written per impression: (impressions + steps + sessions) / impressions.
+        public var rowsPerImpression: Double { Double(impressions + steps + sessions) / Double(impressions) }
+    }
+
+    public var environment: String
+    public var sessions: Int
+    public var steps: Int
+    public var impressions: Int
+    public var fileBytes: Int
+    public var writerImpressionsPerSecond: Double
+    /// Session, step and impression rows per second.
+    public var writerRowsPerSecond: Double
+    public var simulateRequestsPerSecondWithoutLog: Double
+    public var simulateRequestsPerSecondWithLog: Double
+    /// 1 − (requests/s with log) / (requests/s without): the share of simulation speed that logging costs.
+    public var loggingOverhead: Double
+    public var threads: Int
+
+    /// The report of the measured samples: each rate is the median of its runs.
+    public init(environment: String, counts: Counts, fileBytes: Int, writerImpressionsPerSecond: [Double],
+                simulateRequestsPerSecondWithoutLog: [Double], simulateRequestsPerSecondWithLog: [Double], threads: Int) {
+        self.environment = environment
+        sessions = counts.sessions
+        steps = counts.steps
+        impressions = counts.impressions
+        self.fileBytes = fileBytes
+        self.writerImpressionsPerSecond = BenchTiming.median(writerImpressionsPerSecond)
+        writerRowsPerSecond = self.writerImpressionsPerSecond * counts.rowsPerImpression
+        self.simulateRequestsPerSecondWithoutLog = BenchTiming.median(simulateRequestsPerSecondWithoutLog)
+        self.simulateRequestsPerSecondWithLog = BenchTiming.median(simulateRequestsPerSecondWithLog)
+        loggingOverhead = 1 - self.simulateRequestsPerSecondWithLog / self.simulateRequestsPerSecondWithoutLog
+        self.threads = threads
+    }
+}
