@@ -114,7 +114,7 @@ struct GradientTests {
         let (value, _) = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: states, noise: noise,
                                                    temperature: alpha, workspace: &workspace)
         let loss = { (a: ActorNetwork) in GradientTests.softPolicyLoss(a, fixedCritics, states: states, noise: noise, alpha: alpha) }
-        assertClose(value, loss(actor), relative: 1e-4)
+        assertClose(value, loss(actor), relative: 1e-4, "SAC policy loss value α log π − min(Q1, Q2) at α = \(alpha)")
         checkParameterGradients(actor, label: "SAC policy loss α=\(alpha)", check: check, loss: loss).expectPassed()
     }
 
