@@ -67,7 +67,8 @@ struct PolicyTests {
     func deterministic() {
         let policy = PolicyTests.policy(head: .deterministic, mode: .deterministic)
         // Twenty states inside the normaliser's range and two far outside it, where the ±5 clip acts.
-        var rows = (0..<20).map { Array(Fixtures.uniform(20, 3, seed: 62, bound: 2).row($0)) }
+        let inside = Fixtures.uniform(20, 3, seed: 62, bound: 2)
+        var rows = (0..<20).map { Array(inside.row($0)) }
         rows += [[40, -30, 0.5], [-40, 30, 9]]
         let states = Matrix(rows: rows.count, columns: 3, elements: rows.flatMap { $0 })
         let out = PolicyTests.act(policy, states: states, streamSeeds: 0..<rows.count)
