@@ -6,13 +6,15 @@ import TestSupport
 
 @Suite("Determinism")
 struct DeterminismTests {
-    static func trainedSAC(seed: UInt64) throws -> SACAgent {
+    /// SAC on the toy task: `seed` initialises the agent, `trainingSeed` (default `seed`) drives the episodes, the
+    /// behaviour noise and the mini-batch draws.
+    static func trainedSAC(seed: UInt64, trainingSeed: UInt64? = nil) throws -> SACAgent {
         var configuration = SACConfiguration()
         configuration.actorCritic = toySettings()
         configuration.actorCritic.hiddenSizes = [16]
         configuration.actorCritic.learningStarts = 64
         var agent = try SACAgent(environment: ToyTask.environment, configuration: configuration, seed: seed)
-        train(&agent, lanes: 8, environmentSteps: 20, updatesPerStep: 2, seed: seed)
+        train(&agent, lanes: 8, environmentSteps: 20, updatesPerStep: 2, seed: trainingSeed ?? seed)
         return agent
     }
 
@@ -35,6 +37,16 @@ struct DeterminismTests {
         #expect(a.critics.map { $0.parameterVector() } == b.critics.map { $0.parameterVector() })
         #expect(a.temperature.value == b.temperature.value)
         #expect(a.actor.parameterVector() != c.actor.parameterVector())
+        // The same initialisation trained on other experience: the networks must differ through training alone.
+        let fresh = try SACAgent(environment: ToyTask.environment, configuration: a.configuration, seed: 7)
+        let retrained = try DeterminismTests.trainedSAC(seed: 7, trainingSeed: 8)
+        let untrained = fresh.actor.parameterVector() == a.actor.parameterVector()
+        #expect(!untrained, "training left the actor at its initialisation")
+        #expect(retrained.updateCount == a.updateCount)
+        let sameActor = retrained.actor.parameterVector() == a.actor.parameterVector()
+        #expect(!sameActor, "the actor does not depend on the training data")
+        let sameCritics = retrained.critics.map { $0.parameterVector() } == a.critics.map { $0.parameterVector() }
+        #expect(!sameCritics, "the critics do not depend on the training data")
         let (d, e) = (try DeterminismTests.trainedTD3(seed: 7), try DeterminismTests.trainedTD3(seed: 7))
         #expect(d.actor.parameterVector() == e.actor.parameterVector())
         #expect(d.targetCritics.map { $0.parameterVector() } == e.targetCritics.map { $0.parameterVector() })

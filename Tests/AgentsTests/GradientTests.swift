@@ -63,20 +63,28 @@ struct GradientTests {
         checkParameterGradients(actor, label: "DPG actor loss, λ = \(penalty)", check: check, loss: loss).expectPassed()
     }
 
+    /// The SAC actions ã = tanh(μ + σε), σ = exp(clamp(log σ)), for fixed noise ε.
+    static func reparameterisedActions(_ actor: ActorNetwork, states: Matrix, noise: Matrix) -> Matrix {
+        guard case .squashedGaussian(let lo, let hi) = actor.head else { return Matrix(rows: 0, columns: 0) }
+        let out = actor.network.predict(states)
+        let a = actor.actionDimension
+        return Matrix(rows: states.rows, columns: a) { r, j in
+            Elementary.tanh(out[r, j] + Elementary.exp(min(max(out[r, a + j], lo), hi)) * noise[r, j])
+        }
+    }
+
     /// `J = mean(α log π(ã|s) − min(Q1, Q2)(s, ã))` with fixed noise, recomputed from scratch.
     static func softPolicyLoss(_ actor: ActorNetwork, _ critics: [Critic], states: Matrix, noise: Matrix, alpha: Float) -> Double {
         guard case .squashedGaussian(let lo, let hi) = actor.head else { return .nan }
         let out = actor.network.predict(states)
         let a = actor.actionDimension
         var total = 0.0
-        var actions = Matrix(rows: states.rows, columns: a)
+        let actions = reparameterisedActions(actor, states: states, noise: noise)
         var logProbability = [Double](repeating: 0, count: states.rows)
         for r in 0..<states.rows {
             let mean = (0..<a).map { out[r, $0] }
             let logStd = (0..<a).map { min(max(out[r, a + $0], lo), hi) }
-            let e = (0..<a).map { noise[r, $0] }
-            logProbability[r] = SquashedGaussian.logDensity(mean: mean, logStd: logStd, noise: e)
-            for j in 0..<a { actions[r, j] = Elementary.tanh(mean[j] + Elementary.exp(logStd[j]) * e[j]) }
+            logProbability[r] = SquashedGaussian.logDensity(mean: mean, logStd: logStd, noise: (0..<a).map { noise[r, $0] })
         }
         let q = critics.map { $0.predict(states: states, actions: actions) }
         for r in 0..<states.rows {
@@ -93,16 +101,20 @@ struct GradientTests {
         let states = Fixtures.matrix(8, 3, seed: 15)
         let noise = Fixtures.matrix(8, 2, seed: 16)
         let fixedCritics = critics
-        // Both critics attain the minimum in some rows, so both backward paths are checked.
-        let q0 = critics[0].predict(states: states, actions: Fixtures.uniform(8, 2, seed: 17, bound: 0))
-        let q1 = critics[1].predict(states: states, actions: Fixtures.uniform(8, 2, seed: 17, bound: 0))
-        #expect(zip(q0.elements, q1.elements).contains { $0 < $1 } && zip(q0.elements, q1.elements).contains { $0 > $1 })
+        // Both critics attain the minimum at the reparameterised actions ã = tanh(μ + σε) in some rows, so the
+        // value reads both critics and both backward paths are checked.
+        let actions = GradientTests.reparameterisedActions(actor, states: states, noise: noise)
+        let q0 = critics[0].predict(states: states, actions: actions)
+        let q1 = critics[1].predict(states: states, actions: actions)
+        let firstIsMinimum = zip(q0.elements, q1.elements).filter { $0 < $1 }.count
+        #expect(firstIsMinimum > 0 && firstIsMinimum < states.rows,
+                "critic 0 is the minimum in \(firstIsMinimum) of \(states.rows) rows: one critic's path goes unchecked")
         var workspace = SoftPolicyLoss.Workspace()
         actor.zeroGradients()
         let (value, _) = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: states, noise: noise,
                                                    temperature: alpha, workspace: &workspace)
         let loss = { (a: ActorNetwork) in GradientTests.softPolicyLoss(a, fixedCritics, states: states, noise: noise, alpha: alpha) }
-        assertClose(value, loss(actor), relative: 1e-4)
+        assertClose(value, loss(actor), relative: 1e-4, "SAC policy loss value α log π − min(Q1, Q2) at α = \(alpha)")
         checkParameterGradients(actor, label: "SAC policy loss α=\(alpha)", check: check, loss: loss).expectPassed()
     }
 

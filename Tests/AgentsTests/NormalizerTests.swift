@@ -49,8 +49,28 @@ struct NormalizerTests {
         var r = Matrix([[1], [-3]])
         scaler.apply(to: &r)
         #expect(r == Matrix([[2], [-6]]))
-        scaler = RewardScaler(constant: 1, normalizeByStandardDeviation: true)
-        scaler.update([1, 3, 5, 7])
-        assertClose(Double(scaler.factor), 1 / RunningStatistics([1, 3, 5, 7]).standardDeviation, relative: 1e-6)
+        // Without normalisation the rewards seen do not matter.
+        scaler.update([1, 100, -40])
+        #expect(scaler.factor == 2)
+        // Rewards 1, 3, 5, 7: mean 4, squared deviations 9 + 1 + 1 + 9 = 20, sample variance 20/3, so the factor is
+        // c/σ = 3/√(20/3) = 3·√0.15 = 1.161895003862225.
+        scaler = RewardScaler(constant: 3, normalizeByStandardDeviation: true)
+        #expect(scaler.factor == 3, "before any reward the factor is the constant")
+        scaler.update([1])
+        #expect(scaler.factor == 3, "after one reward the factor is the constant")
+        scaler.update([3, 5, 7])
+        let factor = 1.161895003862225
+        assertClose(Double(scaler.factor), factor, relative: 1e-6, "reward factor c/σ (sample σ) for rewards 1, 3, 5, 7")
+        var rewards = Matrix([[2], [-1], [0.5]])
+        scaler.apply(to: &rewards)
+        assertClose(rewards.elements, [2 * factor, -factor, 0.5 * factor].map(Float.init), relative: 1e-6, "scaled rewards")
+        // Constant rewards: σ is floored at 10⁻⁴, so the factor is c · 10⁴ (not infinite).
+        var constant = RewardScaler(constant: 0.5, normalizeByStandardDeviation: true)
+        constant.update([4, 4, 4])
+        assertClose(Double(constant.factor), 5_000, relative: 1e-6, "σ floor")
+        // A factor of one leaves the rewards as they are.
+        var unit = Matrix([[0.25], [-7]])
+        RewardScaler().apply(to: &unit)
+        #expect(unit == Matrix([[0.25], [-7]]))
     }
 }

@@ -53,18 +53,42 @@ struct PolicyTests {
         }
     }
 
+    /// log of N(μ, σ²) truncated to [−1, 1] at `x`, from the textbook formula with Φ(z) = erfc(−z/√2)/2 (Foundation's
+    /// `erfc`, not the package's normal CDF): −z²/2 − log(σ√(2π)) − log(Φ((1 − μ)/σ) − Φ((−1 − μ)/σ)), z = (x − μ)/σ.
+    static func referenceTruncatedNormalLogDensity(_ x: Double, mean: Double, sigma: Double) -> Double {
+        guard x >= -1 && x <= 1 else { return -.infinity }
+        func cdf(_ z: Double) -> Double { 0.5 * Foundation.erfc(-z / 2.0.squareRoot()) }
+        let z = (x - mean) / sigma
+        let mass = cdf((1 - mean) / sigma) - cdf((-1 - mean) / sigma)
+        return -0.5 * z * z - Foundation.log(sigma * (2 * Double.pi).squareRoot()) - Foundation.log(mass)
+    }
+
     @Test("deterministic mode records the actor mean, log-density 0, group deterministic, actions in the raw box")
     func deterministic() {
         let policy = PolicyTests.policy(head: .deterministic, mode: .deterministic)
-        let states = Fixtures.uniform(20, 3, seed: 62, bound: 2)
-        let out = PolicyTests.act(policy, states: states, streamSeeds: 0..<20)
+        // Twenty states inside the normaliser's range and two far outside it, where the ±5 clip acts.
+        let inside = Fixtures.uniform(20, 3, seed: 62, bound: 2)
+        var rows = (0..<20).map { Array(inside.row($0)) }
+        rows += [[40, -30, 0.5], [-40, 30, 9]]
+        let states = Matrix(rows: rows.count, columns: 3, elements: rows.flatMap { $0 })
+        let out = PolicyTests.act(policy, states: states, streamSeeds: 0..<rows.count)
         let normalized = policy.normalizedActions(states: states)
-        for r in 0..<20 {
+        // The expected mean from the network's own forward pass on states normalised here:
+        // clamp((s − m) · scale, −5, 5) with m = (0.1, −0.2, 0.4), scale = (2, 0.5, 1.5).
+        let (m, scale): ([Float], [Float]) = ([0.1, -0.2, 0.4], [2, 0.5, 1.5])
+        let byHand = Matrix(rows: states.rows, columns: 3) { r, c in min(max((states[r, c] - m[c]) * scale[c], -5), 5) }
+        #expect(byHand.elements.contains(5) && byHand.elements.contains(-5))
+        let forward = policy.actor.network.predict(byHand)
+        let (low, high): ([Float], [Float]) = ([0, -2], [2, 2])
+        for r in 0..<states.rows {
             #expect(out.groups[r] == .deterministic && out.logDensities[r] == 0)
             #expect(out.actions.row(r) == out.means.row(r))
             #expect(ToyTask.actionSpace.contains(Array(out.actions.row(r))))
             for j in 0..<2 {
                 assertClose(Double(out.actions[r, j]), Double(ToyTask.actionSpace.denormalize(normalized[r, j], dimension: j)), relative: 1e-6)
+                let expected = Double(low[j]) + (Double(forward[r, j]) + 1) / 2 * Double(high[j] - low[j])
+                assertClose(Double(out.actions[r, j]), expected, relative: 1e-5, absolute: 1e-6,
+                            "row \(r) action \(j): not the actor's forward pass on the normalised state, mapped to the raw box")
             }
         }
         #expect(policy.explorationScale == 0)
@@ -77,29 +101,52 @@ struct PolicyTests {
         let states = Fixtures.uniform(50, 3, seed: 63, bound: 2)
         let out = PolicyTests.act(policy, states: states, streamSeeds: 0..<50)
         let space = ToyTask.actionSpace
+        // Raw box [0, 2] × [−2, 2]: normalised x ↦ raw with half-widths 1 and 2, so log|Jacobian| = log 2.
+        let (low, high): ([Double], [Double]) = ([0, -2], [2, 2])
+        let logJacobian = Foundation.log(2.0)
         #expect(policy.explorationScale == sigma)
+        var truncated = 0
         for r in 0..<50 {
             #expect(out.groups[r] == .gaussian && space.contains(Array(out.actions.row(r))))
-            var expected = -space.logJacobian
+            var expected = -logJacobian, untruncated = -logJacobian
             for j in 0..<2 {
-                let x = Double(space.normalize(out.actions[r, j], dimension: j))
-                let m = Double(space.normalize(out.means[r, j], dimension: j))
-                expected += TruncatedGaussian.logDensity(x, mean: m, sigma: Double(sigma))
+                let x = 2 * (Double(out.actions[r, j]) - low[j]) / (high[j] - low[j]) - 1
+                let m = 2 * (Double(out.means[r, j]) - low[j]) / (high[j] - low[j]) - 1
+                expected += Self.referenceTruncatedNormalLogDensity(x, mean: m, sigma: Double(sigma))
+                let z = (x - m) / Double(sigma)
+                untruncated += -0.5 * z * z - Foundation.log(Double(sigma) * (2 * Double.pi).squareRoot())
             }
-            assertClose(out.logDensities[r], expected, relative: 1e-4, absolute: 1e-4, "row \(r)")
+            if expected - untruncated > 0.05 { truncated += 1 }
+            assertClose(out.logDensities[r], expected, relative: 1e-4, absolute: 1e-4,
+                        "row \(r): recorded log-density is not the truncated Gaussian's in raw units")
         }
+        // Means near the edges of the box, where truncation changes the density: the check tells the two apart.
+        #expect(truncated >= 5, "only \(truncated) rows with a mean near the box edge")
     }
 
-    @Test("the truncated Gaussian density integrates to one over the box")
+    @Test("the truncated Gaussian density has the Gaussian's shape on the box and integrates to one over it")
     func truncatedGaussianNormalisation() {
-        for (mean, sigma) in [(0.0, 0.3), (0.9, 0.2), (-0.7, 1.5)] {
+        for (mean, sigma) in [(0.0, 0.3), (0.9, 0.2), (-0.7, 1.5), (1.3, 0.4)] {
             var total = 0.0
             let n = 20_000
             for k in 0..<n {
                 let x = -1 + (Double(k) + 0.5) * 2 / Double(n)
                 total += Elementary.exp(TruncatedGaussian.logDensity(x, mean: mean, sigma: sigma)) * 2 / Double(n)
             }
-            assertClose(total, 1, relative: 1e-6)
+            assertClose(total, 1, relative: 1e-6, "μ = \(mean), σ = \(sigma): does not integrate to one on [−1, 1]")
+            // Shape: log p(x) − log p(μ̃) = −((x − μ)² − (μ̃ − μ)²)/(2σ²) for any two points of the box (the
+            // normalisation cancels), and the value itself is the reference formula.
+            let anchor = min(max(mean, -1), 1)
+            let anchorLog = TruncatedGaussian.logDensity(anchor, mean: mean, sigma: sigma)
+            for x in stride(from: -1.0, through: 1.0, by: 0.125) {
+                let value = TruncatedGaussian.logDensity(x, mean: mean, sigma: sigma)
+                let shape = -((x - mean) * (x - mean) - (anchor - mean) * (anchor - mean)) / (2 * sigma * sigma)
+                assertClose(value - anchorLog, shape, relative: 1e-9, absolute: 1e-9, "μ = \(mean), σ = \(sigma), x = \(x): shape")
+                assertClose(value, Self.referenceTruncatedNormalLogDensity(x, mean: mean, sigma: sigma), relative: 1e-9,
+                            absolute: 1e-9, "μ = \(mean), σ = \(sigma), x = \(x): value")
+            }
+            #expect(TruncatedGaussian.logDensity(1.001, mean: mean, sigma: sigma) == -.infinity)
+            #expect(TruncatedGaussian.logDensity(-1.001, mean: mean, sigma: sigma) == -.infinity)
         }
     }
 

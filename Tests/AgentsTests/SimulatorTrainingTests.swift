@@ -30,7 +30,11 @@ struct SimulatorTrainingTests {
 
     @Test("transitions chain each episode's steps across sessions; churn is terminal; horizon ends are dropped")
     func transitionsFromSessions() throws {
-        let world = Self.world
+        // Tiny with churn raised from σ(−6 − 2S̄) to σ(−2.5 − 2S̄) per session, so that 24 episodes hold churns
+        // (terminal transitions) besides returns and horizon ends.
+        var config = Self.world.config
+        config.returnModel.churnIntercept = -2.5
+        let world = try World(config: config, seed: 17)
         let policy = try PolicySpec.parse("mixture", world: world)
         let sessions = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: 3,
                                   users: .training, policyVersion: 7)
@@ -44,16 +48,42 @@ struct SimulatorTrainingTests {
         #expect(batch.terminals.filter { $0 }.count == churns)
         #expect(sessions.allSatisfy { $0.steps.allSatisfy { $0.policyVersion == 7 } })
         #expect(sessions.allSatisfy { UserPool.training.users(population: world.population.count).contains($0.user) })
-        // Row r's next state is row r + 1's state unless r ends its episode.
-        let ordered = sessions.sorted { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
-        let first = ordered[0], second = ordered.first { $0.episode == first.episode && $0.sessionIndex == 1 }
-        if let second, first.end == .returned {
-            let last = first.steps.count - 1
-            #expect(Array(batch.nextStates.row(last)) == second.steps[0].state)
-            #expect(batch.rewards[last] == Float(first.steps[last].reward))
+        // The episodes must exercise every case: a session that returns (the link across sessions), a churn and a
+        // horizon end.
+        try #require(sessions.contains { $0.end == .returned }, "no session returns: the link across sessions goes unchecked")
+        #expect(churns > 0 && horizonEnds > 0, "\(churns) churns, \(horizonEnds) horizon ends in \(sessions.count) sessions")
+        // The oracle, built here from the session records: per episode, its steps in (session, request) order; a
+        // step's next state is the following step's state, across a return into the user's next session; a churned
+        // session's last step is terminal (next state its own); a horizon end's last step is left out.
+        var expected: [(state: [Float], action: [Float], reward: Float, next: [Float], terminal: Bool, label: String)] = []
+        let space = world.actionSpace
+        for episode in Set(sessions.map(\.episode)).sorted() {
+            let own = sessions.filter { $0.episode == episode }.sorted { $0.sessionIndex < $1.sessionIndex }
+            #expect(own.map(\.sessionIndex) == Array(0..<own.count), "episode \(episode) has a gap in its sessions")
+            let steps = own.flatMap { session in session.steps.enumerated().map { (session, $0.offset, $0.element) } }
+            for (k, (session, request, step)) in steps.enumerated() {
+                let action = step.action.enumerated().map { min(max(space.normalize($0.element, dimension: $0.offset), -1), 1) }
+                let label = "episode \(episode) session \(session.sessionIndex) request \(request)"
+                if k + 1 < steps.count {
+                    expected.append((step.state, action, Float(step.reward), steps[k + 1].2.state, false, label))
+                } else if session.end == .churned {
+                    expected.append((step.state, action, Float(step.reward), step.state, true, label))
+                } else {
+                    #expect(session.end == .horizon, "\(label): the last session of a finished episode returned")
+                }
+            }
         }
-        if first.steps.count > 1 { #expect(Array(batch.nextStates.row(0)) == first.steps[1].state) }
-        if first.end != .horizon || first.steps.count > 1 { #expect(Array(batch.states.row(0)) == first.steps[0].state) }
+        #expect(batch.count == expected.count)
+        var mismatches: [String] = []
+        for (r, e) in expected.enumerated() where r < batch.count {
+            let fields = [("state", Array(batch.states.row(r)) == e.state), ("action", Array(batch.actions.row(r)) == e.action),
+                          ("reward", batch.rewards[r] == e.reward), ("next state", Array(batch.nextStates.row(r)) == e.next),
+                          ("terminal flag", batch.terminals[r] == e.terminal)]
+            for (field, equal) in fields where !equal { mismatches.append("row \(r) (\(e.label)): \(field)") }
+        }
+        if !mismatches.isEmpty {
+            Issue.record("\(mismatches.count) fields differ from the session records; first: \(mismatches.prefix(3).joined(separator: "; "))")
+        }
         // The same episodes, any thread count.
         let again = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: policy, seed: 3,
                                users: .training, policyVersion: 7)

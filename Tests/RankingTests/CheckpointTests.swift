@@ -19,12 +19,29 @@ struct RankerCheckpointTests {
         let layout = smallLayout()
         var stream = RandomStream(seed: 1)
         var ranker = MultiTaskRanker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
+        // Biases start at zero, as in a fresh ranker; offset every one so that a checkpoint that dropped or
+        // misplaced them cannot reload to the same predictions and parameters.
+        let batch = randomBatch(layout, count: 9, seed: 2)
+        var before = Matrix(rows: 0, columns: 0)
+        ranker.forward(batch, into: &before)
+        var biases = 0, offset: Float = 0
+        ranker.updateParameters { p in
+            guard p.name.hasSuffix("bias") else { return }
+            biases += 1
+            p.value = Matrix(rows: p.value.rows, columns: p.value.columns) { _, _ in
+                offset += 1
+                return 0.05 * Float(Elementary.sin(Double(offset)))
+            }
+        }
+        #expect(biases > 0, "\(name): no bias parameters found")
+        var shifted = Matrix(rows: 0, columns: 0)
+        ranker.forward(batch, into: &shifted)
+        #expect(shifted.elements != before.elements, "\(name): the bias offsets do not reach the outputs")
         let url = temporaryURL(name)
         defer { try? FileManager.default.removeItem(at: url) }
         try ranker.save(to: url, metadata: ["seed": "1"])
         var loaded = try MultiTaskRanker<N>(contentsOf: url)
         #expect(loaded.layout == layout && loaded.tasks == tasks && loaded.configuration == configuration)
-        let batch = randomBatch(layout, count: 9, seed: 2)
         var a = Matrix(rows: 0, columns: 0), b = Matrix(rows: 0, columns: 0)
         ranker.forward(batch, into: &a)
         loaded.forward(batch, into: &b)
@@ -35,7 +52,7 @@ struct RankerCheckpointTests {
         var other = MultiTaskRanker<N>(layout: layout, tasks: tasks, configuration: configuration, stream: &stream)
         let metadata = try other.load(from: url)
         #expect(metadata["seed"] == "1")
-        #expect(other.parameterVector() == ranker.parameterVector())
+        #expect(other.parameterVector() == ranker.parameterVector(), "\(name): parameters differ after loading into a fresh ranker")
     }
 
     @Test("round trip gives bit-identical predictions for every architecture")

@@ -5,6 +5,7 @@ import Numerics
 import Rollout
 import Simulator
 import Testing
+import TestSupport
 
 /// Logged runs re-ranked and re-simulated: identities that must hold exactly for the logging policy itself.
 @Suite("Replay of logged runs")
@@ -61,8 +62,32 @@ struct ReplayTests {
         let same = try Replay.resimulate(reader: reader, run: run, world: world, policy: try PolicySpec.parse(run.metadata.policySpec, world: world), threads: 1)
         #expect(same.episodes > 5)
         #expect(same.rewardPerSession.mean == 0 && same.requestsPerSession.mean == 0 && same.sessionsPerEpisode.mean == 0)
-        let clicky = try Replay.resimulate(reader: reader, run: run, world: world, policy: try PolicySpec.parse("fixed:1,0,0", world: world), threads: 2)
-        #expect(clicky.episodes == same.episodes || clicky.episodes > 0)
+        // Complete episodes (ended by a churn or the horizon), read from the log and from the same users re-run here.
+        func complete(_ ends: [(episode: Int, sessionIndex: Int, end: SessionEnd)]) -> [Int: Bool] {
+            var last: [Int: (index: Int, end: SessionEnd)] = [:]
+            for e in ends where e.sessionIndex >= (last[e.episode]?.index ?? -1) { last[e.episode] = (e.sessionIndex, e.end) }
+            return last.mapValues { $0.end != .returned }
+        }
+        var loggedSessions: [LoggedSession] = []
+        try reader.sessions(run: run.id).forEach { loggedSessions += $0 }
+        let logged = complete(loggedSessions.map { ($0.episode, $0.sessionIndex, $0.end) })
+        #expect(same.episodes == logged.values.filter { $0 }.count, "the logging policy pairs every complete logged episode")
+        let clickyPolicy = try PolicySpec.parse("fixed:1,0,0", world: world)
+        let clicky = try Replay.resimulate(reader: reader, run: run, world: world, policy: clickyPolicy, threads: 2)
+        let rerun = Simulation(world: world, ranker: OracleNoiseRanker(config: world.config), policy: clickyPolicy, seed: 21)
+            .run(.init(sessions: 300, threads: 1, lanes: 16)).sessions
+        let fresh = complete(rerun.map { ($0.episode, $0.sessionIndex, $0.end) })
+        let paired = logged.keys.filter { logged[$0]! && fresh[$0] == true }
+        #expect(paired.count > 0 && paired.count <= same.episodes)
+        #expect(clicky.episodes == paired.count, "paired episodes: \(clicky.episodes), complete in both runs: \(paired.count)")
+        // The paired difference of mean session reward, episode by episode.
+        func meanReward(_ rewards: [Double]) -> Double { rewards.reduce(0, +) / Double(rewards.count) }
+        let differences = paired.sorted().map { episode in
+            meanReward(rerun.filter { $0.episode == episode }.map(\.reward))
+                - meanReward(loggedSessions.filter { $0.episode == episode }.map(\.reward))
+        }
+        assertClose(clicky.rewardPerSession.mean, differences.reduce(0, +) / Double(differences.count), relative: 1e-9,
+                    "mean paired reward difference")
         #expect(clicky.rewardPerSession.mean != 0)
         #expect(clicky.rewardPerSession.lower <= clicky.rewardPerSession.mean && clicky.rewardPerSession.mean <= clicky.rewardPerSession.upper)
     }

@@ -37,6 +37,21 @@ struct SummaryTests {
         #expect(s.truncatedSessions == records.filter(\.truncated).count)
     }
 
+    /// The 95% interval for the mean session reward clustered by episode, computed here from the records as the
+    /// intercept-only regression's cluster-robust (CR1) sandwich: ê_i = y_i − ȳ,
+    /// Var(ȳ) = G/(G − 1) · Σ_g (Σ_{i∈g} ê_i)² / n², half-width t(0.975, G − 1) · √Var(ȳ) (Cameron & Miller,
+    /// "A Practitioner's Guide to Cluster-Robust Inference", 2015, §2.3 and §4.3).
+    static func clusteredOracle(_ records: [SessionRecord]) -> (mean: Double, halfWidth: Double, clusters: Int) {
+        let n = Double(records.count)
+        let mean = records.reduce(0) { $0 + $1.reward } / n
+        var scores: [Int: Double] = [:]
+        for r in records { scores[r.episode, default: 0] += r.reward - mean }
+        let g = Double(scores.count)
+        let meat = scores.values.reduce(0) { $0 + $1 * $1 }
+        let variance = g / (g - 1) * meat / (n * n)
+        return (mean, StudentT.quantile(0.975, degreesOfFreedom: g - 1) * variance.squareRoot(), scores.count)
+    }
+
     @Test func rewardIntervalClusteredByEpisode() {
         let records = self.records
         let s = SimulationSummary(sessions: records, config: config)
@@ -45,11 +60,40 @@ struct SummaryTests {
         #expect(s.rewardPerSession.lower < mean && mean < s.rewardPerSession.upper)
         assertClose(s.rewardPerSession.mean - s.rewardPerSession.lower, s.rewardPerSession.upper - s.rewardPerSession.mean,
                     relative: 1e-9)
+        let oracle = Self.clusteredOracle(records)
+        #expect(oracle.clusters > 30 && oracle.clusters < records.count / 2, "\(oracle.clusters) episodes")
+        assertClose(s.rewardPerSession.upper - s.rewardPerSession.mean, oracle.halfWidth, relative: 1e-9,
+                    "half-width of the reward interval is not the episode-clustered one")
         // Clustering by episode widens the interval relative to the naive i.i.d. t-interval when sessions of
         // a user are positively correlated; at least it is of the same order.
         let naive = tInterval(values: records.map(\.reward))
         let ratio = (s.rewardPerSession.upper - s.rewardPerSession.lower) / (naive.upper - naive.lower)
         #expect(ratio > 0.5 && ratio < 5, "clustered / naive width \(ratio)")
+    }
+
+    @Test("the reward interval follows the episodes, not the sessions, when sessions of a user are correlated")
+    func rewardIntervalWidensWithinEpisodeCorrelation() {
+        // Rewards that are almost all episode effect: a level per episode, spread 0…12, plus a session term of at most
+        // 0.04. The intra-episode correlation is near 1, so the clustered variance is about the design effect
+        // 1 + (m̄ − 1)ρ times the naive one (m̄ sessions per episode).
+        let records = self.records.map { r -> SessionRecord in
+            var r = r
+            r.reward = Double((r.episode &* 7_919) % 13) + 0.01 * Double((r.sessionIndex &* 31 &+ r.episode) % 5)
+            return r
+        }
+        let s = SimulationSummary(sessions: records, config: config)
+        let oracle = Self.clusteredOracle(records)
+        assertClose(s.rewardPerSession.mean, oracle.mean, relative: 1e-12)
+        assertClose(s.rewardPerSession.upper - s.rewardPerSession.mean, oracle.halfWidth, relative: 1e-9,
+                    "half-width of the reward interval is not the episode-clustered one")
+        assertClose(s.rewardPerSession.mean - s.rewardPerSession.lower, oracle.halfWidth, relative: 1e-9,
+                    "half-width of the reward interval is not the episode-clustered one")
+        let naive = tInterval(values: records.map(\.reward))
+        let ratio = (s.rewardPerSession.upper - s.rewardPerSession.lower) / (naive.upper - naive.lower)
+        let sessionsPerEpisode = Double(records.count) / Double(oracle.clusters)
+        #expect(sessionsPerEpisode > 3, "\(sessionsPerEpisode) sessions per episode")
+        #expect(ratio > 0.5 * sessionsPerEpisode.squareRoot(),
+                "clustered / naive width \(ratio) with \(sessionsPerEpisode) sessions per episode: the interval ignores the episodes")
     }
 
     @Test func clusteredMeanKnownAnswer() {

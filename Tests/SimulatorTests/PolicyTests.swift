@@ -251,11 +251,47 @@ struct PolicySpecTests {
         #expect(m.sigma == Float(world.config.policies.explorationSigma))
     }
 
+    /// A parsed policy's parameters, by kind.
+    enum Parameters: Equatable {
+        case fixed([Float]), random, gaussian(sigma: Float, mean: [Float]), mixture(sigma: Float, box: Float, mean: [Float])
+        case ramp(feature: String, index: Int?, low: Float, high: Float, from: [Float], to: [Float])
+        case other(String)
+
+        init(_ policy: any FusionPolicy) {
+            switch policy {
+            case let p as FixedPolicy: self = .fixed(p.action)
+            case is UniformRandomPolicy: self = .random
+            case let p as GaussianPolicy: self = .gaussian(sigma: p.sigma, mean: p.mean)
+            case let p as MixturePolicy: self = .mixture(sigma: p.sigma, box: p.boxHalfWidth, mean: p.mean)
+            case let p as RampPolicy: self = .ramp(feature: p.featureName, index: p.featureIndex, low: p.low, high: p.high, from: p.from, to: p.to)
+            default: self = .other("\(type(of: policy))")
+            }
+        }
+    }
+
+    /// Every form parses to the parameters it was written with, and the policy's own spec parses back to them.
     @Test func specsRoundTrip() throws {
-        for spec in ["fixed:0.2,0.8,-1", "random", "gaussian:0.3@0.1,0.9,-3", "mixture:0.3,0.2@0.1,0.9,-3",
-                     "ramp:session.requestIndex=0..10@0.5,0.5,-2@0.2,0.8,-5", "baseline", "mixture", "gaussian:0.2"] {
+        let baseline = world.actionSpace.baseline
+        #expect(baseline == [0.5, 0.5, -2])
+        let (sigma, box) = (Float(world.config.policies.explorationSigma), Float(world.config.policies.boxHalfWidth))
+        let requestIndex = world.stateLayout.index(of: "session.requestIndex")
+        #expect(requestIndex != nil)
+        let cases: [(String, Parameters)] = [
+            ("fixed:0.2,0.8,-1", .fixed([0.2, 0.8, -1])),
+            ("random", .random),
+            ("gaussian:0.3@0.1,0.9,-3", .gaussian(sigma: 0.3, mean: [0.1, 0.9, -3])),
+            ("mixture:0.3,0.2@0.1,0.9,-3", .mixture(sigma: 0.3, box: 0.2, mean: [0.1, 0.9, -3])),
+            ("ramp:session.requestIndex=0..10@0.5,0.5,-2@0.2,0.8,-5",
+             .ramp(feature: "session.requestIndex", index: requestIndex, low: 0, high: 10, from: [0.5, 0.5, -2], to: [0.2, 0.8, -5])),
+            ("baseline", .fixed(baseline)),
+            ("mixture", .mixture(sigma: sigma, box: box, mean: baseline)),
+            ("gaussian:0.2", .gaussian(sigma: 0.2, mean: baseline)),
+        ]
+        for (spec, expected) in cases {
             let policy = try parse(spec)
+            #expect(Parameters(policy) == expected, "\(spec) parses to \(Parameters(policy))")
             let again = try parse(policy.spec)
+            #expect(Parameters(again) == expected, "\(spec) → \(policy.spec) parses to \(Parameters(again))")
             #expect(again.spec == policy.spec, "\(spec) → \(policy.spec) → \(again.spec)")
             #expect(type(of: again) == type(of: policy))
         }
