@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The agents table of the README: every agent trained with 5 seeds on short-video (world = seed), then all
-# policies compared on held-out users of held-out worlds (seeds 101-102) with common random numbers.
+# The online-agents table of docs/results/online-agents.md: every agent trained with 5 seeds on short-video
+# (world = seed), then all policies compared on held-out users of held-out worlds (seeds 101-102) with common
+# random numbers.
 # Usage: scripts/agent-table.sh [STEPS] [JOBS] [ACTION_BOX] [HALF_LIFE_HOURS] [HIDDEN] [UPDATES_PER_STEP] [AROUND]
 #                               [SAC_TARGET_ENTROPY] [DDPG_ACTION_PENALTY]
 #   defaults: 200000 environment steps per run, 2 parallel jobs, action box 1 (the whole box; 0.25 = residual

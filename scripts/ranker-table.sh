@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The rankers table of the README: exploratory logs of short-video (the BatchRL-MTF mixture fusion policy with 15%
-# random exposure), then MMoE, PLE and shared-bottom trained with 3 seeds each (user split, initialisation and
-# shuffling from the seed) and evaluated on their test users beside the ceiling.
+# The rankers table of docs/results/rankers.md: exploratory logs of short-video (the BatchRL-MTF mixture fusion
+# policy with 15% random exposure), then MMoE, PLE and shared-bottom trained with 3 seeds each (user split,
+# initialisation and shuffling from the seed) and evaluated on their test users beside the ceiling.
 # Usage: scripts/ranker-table.sh [SESSIONS]   (default 20000 sessions, about 1M examined impressions)
 set -euo pipefail
 cd "$(dirname "$0")/.."

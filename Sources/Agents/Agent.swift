@@ -1,8 +1,8 @@
 import NeuralNet
 import Numerics
 
-/// Something that learns a fusion policy from transitions (DESIGN.md, "Agents"): gradient steps on mini-batches,
-/// a deterministic policy to evaluate and deploy, and checkpoints of it.
+/// Something that learns a fusion policy from transitions (docs/design.md, "Learners and online agents"): gradient
+/// steps on mini-batches, a deterministic policy to evaluate and deploy, and checkpoints of it.
 ///
 /// A learner does not collect: where its transitions come from (an online agent's own behaviour, or a logged run
 /// for an offline learner) is up to the caller. Learners are values: copying one copies its networks, optimiser

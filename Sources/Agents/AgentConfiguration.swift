@@ -27,7 +27,7 @@ public struct AgentConfigurationError: Error, Equatable, Sendable, CustomStringC
 ///
 /// Defaults follow Fujimoto et al. 2018 (TD3, §6.1) and Haarnoja et al. 2018 (SAC, Appendix D):
 /// two hidden layers of 256 ReLU units, Adam at 3·10⁻⁴, τ = 0.005, mini-batches of 256; the
-/// discount is the fusion MDP's default γ = 0.95 (DESIGN.md).
+/// discount is the fusion MDP's default γ = 0.95 (docs/design.md, "Discounting").
 public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
     /// Hidden layer widths of the actor and of every critic.
     public var hiddenSizes: [Int] = [256, 256]

@@ -40,7 +40,7 @@ public struct LearningCurvePoint: Codable, Sendable, Equatable {
     }
 }
 
-/// Online training of an off-policy actor-critic agent over batched simulator sessions (DESIGN.md, "Agents").
+/// Online training of an off-policy actor-critic agent over batched simulator sessions (docs/design.md, "Training").
 ///
 /// Each round simulates `episodesPerRound` whole episodes of training users (`UserPool.training`) with the
 /// agent's behaviour policy (the first round: the environment's BatchRL-MTF mixture logging policy, for a

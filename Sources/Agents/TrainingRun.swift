@@ -4,10 +4,10 @@ import Numerics
 import Rollout
 import Simulator
 
-/// One training run as `mtfsim train` makes it (DESIGN.md, "Training"): the agent its settings describe trained
-/// online (`OnlineTraining`), or the CEM search over fixed weights (`FixedWeightSearch`), every training episode
-/// in an episode log when one is given (`LoggedRun`: `complete` at the end, `interrupted` on failure); then the
-/// policy checkpoint, the learning curve next to it (`<checkpoint>.curve.csv`, `curvePath(for:)`) and the report.
+/// One training run as `mtfsim train` makes it (docs/design.md, "Training"): the agent its settings describe
+/// trained online (`OnlineTraining`), or the CEM search over fixed weights (`FixedWeightSearch`), every training
+/// episode in an episode log when one is given (`LoggedRun`: `complete` at the end, `interrupted` on failure); then
+/// the policy checkpoint, the learning curve next to it (`<checkpoint>.curve.csv`, `curvePath(for:)`) and the report.
 ///
 /// Deterministic: the same settings, world and seed write the same checkpoint, for any thread count.
 public struct TrainingRun: Sendable {

@@ -4,7 +4,7 @@ import Simulator
 /// The observed features a ranker sees for one impression of a simulated world: what the user has done so far,
 /// what the item is, and where in the session the request falls. Only observed attributes enter (item ids,
 /// category, creator, duration, observed popularity, price, activity degree, registration age, request index,
-/// the user's engagement history); the world's latent truth never does (DESIGN.md, "The simulated world").
+/// the user's engagement history); the world's latent truth never does (docs/design.md, "The world model").
 ///
 /// Categorical fields, each through an embedding table: `item`, `category`, `creator`. Numerical inputs,
 /// through one dense layer: the activity degree one-hot, log registration days, log duration, observed log

@@ -2,7 +2,7 @@ import NeuralNet
 import Numerics
 
 /// How well a ranker predicts one task on a set of impressions, beside the ceiling: the AUC of the world's
-/// true probabilities on the same impressions (DESIGN.md, "Rankers").
+/// true probabilities on the same impressions (docs/design.md, "Rankers").
 public struct RankerTaskEvaluation: Codable, Equatable, Sendable {
     public var task: String
     public var impressions: Int

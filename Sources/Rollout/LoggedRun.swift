@@ -47,7 +47,7 @@ public struct LoggedRun: Sendable {
     public static func resume(path: String) throws -> LoggedRun {
         let nothing = Refusal(description: "\(path): every run in this log is complete; nothing to resume")
         guard try !unfinishedRuns(path: path).isEmpty else { throw nothing }
-        let writer = try EpisodeLogFile.openForWriting(path: path)
+        let writer = try EpisodeLogFile.openForWriting(path: path, legacyStepTiming: SimulationLog.legacyStepTiming)
         do {
             guard let run = try writer.unfinishedRuns().last else { throw nothing }
             let committed = try writer.committedSessionKeys(run: run.id)
@@ -70,7 +70,7 @@ public struct LoggedRun: Sendable {
     /// refused (`Refusal`) and left untouched.
     public static func discardUnfinishedRuns(path: String) throws -> [RunInfo] {
         guard try !unfinishedRuns(path: path).isEmpty else { throw Refusal(description: "\(path): no interrupted run to discard") }
-        let writer = try EpisodeLogFile.openForWriting(path: path)
+        let writer = try EpisodeLogFile.openForWriting(path: path, legacyStepTiming: SimulationLog.legacyStepTiming)
         let unfinished: [RunInfo]
         do {
             unfinished = try writer.unfinishedRuns()

@@ -6,6 +6,12 @@ import Synchronization
 /// Runs simulations into an episode log: run metadata from the world and the policy, and the hand-off of
 /// finished sessions to the log's writer thread.
 public enum SimulationLog {
+    /// The world model's step timing for upgrading logs written before schema 3: each run's browse seconds per
+    /// examined impression, from the environment it recorded.
+    public static let legacyStepTiming = LegacyStepTiming { yaml in
+        try EnvironmentLoader.decode(yaml: yaml, file: "logged environment").dynamics.browseSecondsPerImpression
+    }
+
     /// The metadata of a run of `policy` on `world`.
     public static func metadata(name: String, world: World, environmentText: String, seed: UInt64,
                                 policy: any FusionPolicy, ranker: any Ranker, sessions: Int, lanes: Int,

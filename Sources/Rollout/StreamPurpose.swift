@@ -2,7 +2,7 @@ import Numerics
 
 /// Keys of the random streams of a session. Each (purpose, episode, session) has its own stream, so
 /// a policy change does not shift the users' own randomness: two policies run on common random
-/// numbers, slot by slot (DESIGN.md, "Replay": re-simulation with common random numbers).
+/// numbers, slot by slot (docs/design.md, "Replay": re-simulation with common random numbers).
 enum StreamPurpose {
     static let retrieval = streamKey("retrieval")
     static let ranker = streamKey("ranker")

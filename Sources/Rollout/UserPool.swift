@@ -3,8 +3,8 @@ import Simulator
 /// The users a run's episodes are drawn from: episode `e` is user `first + e mod count`.
 ///
 /// Learned policies are trained on `training` users and evaluated on `heldOut` users, whom training never
-/// saw (DESIGN.md, "Agents": "held-out users"). Users are independent draws, so the last fifth of the ids is a
-/// random fifth of the population.
+/// saw (docs/design.md, "Evaluation protocol": held-out users). Users are independent draws, so the last fifth of
+/// the ids is a random fifth of the population.
 public enum UserPool: String, Sendable, CaseIterable, Codable {
     case all
     /// The first 80% of user ids.

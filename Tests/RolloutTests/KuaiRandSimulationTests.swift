@@ -7,11 +7,9 @@ import TestSupport
 /// A world whose catalog and users come from the real KuaiRand-Pure feature files (shared/data) simulates.
 @Suite("KuaiRand-Pure world in simulation")
 struct KuaiRandSimulationTests {
-    static let dataDirectory = Fixtures.repositoryRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/data/kuairand_pure_features")
-    static let videos = dataDirectory.appendingPathComponent("video_features_basic_pure.csv").path
-    static let users = dataDirectory.appendingPathComponent("user_features_pure.csv").path
-    static let available = FileManager.default.fileExists(atPath: videos) && FileManager.default.fileExists(atPath: users)
+    static let videos = Fixtures.kuaiRandVideos
+    static let users = Fixtures.kuaiRandUsers
+    static let available = Fixtures.kuaiRandAvailable
 
     @Test("a world built from the files runs", .enabled(if: available))
     func worldFromFilesRuns() throws {

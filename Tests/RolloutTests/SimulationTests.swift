@@ -167,7 +167,7 @@ struct SimulationTests {
     }
 }
 
-/// DESIGN.md: "depth must not be a deterministic function of reward" (KuaiSim's leave model makes it one).
+/// docs/design.md, "Leaving": depth is not a deterministic function of reward (KuaiSim's leave model makes it one).
 @Suite("Depth is not a function of reward")
 struct DepthVersusRewardTests {
     @Test func depthVariesAmongSessionsWithNearlyEqualReward() {

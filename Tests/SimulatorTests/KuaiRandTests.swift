@@ -6,11 +6,9 @@ import Testing
 /// The catalog and user attributes can come from the real KuaiRand-Pure feature files (shared/data).
 @Suite("KuaiRand-Pure features")
 struct KuaiRandTests {
-    static let dataDirectory = Fixtures.repositoryRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/data/kuairand_pure_features")
-    static let videos = dataDirectory.appendingPathComponent("video_features_basic_pure.csv").path
-    static let users = dataDirectory.appendingPathComponent("user_features_pure.csv").path
-    static let available = FileManager.default.fileExists(atPath: videos) && FileManager.default.fileExists(atPath: users)
+    static let videos = Fixtures.kuaiRandVideos
+    static let users = Fixtures.kuaiRandUsers
+    static let available = Fixtures.kuaiRandAvailable
 
     @Test("videos: durations, authors and tags are read", .enabled(if: available))
     func readsVideos() throws {

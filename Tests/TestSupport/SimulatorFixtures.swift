@@ -41,6 +41,15 @@ public enum SimulatorFixtures {
     public static let shrunkShortVideoWorld = try! World(config: shrunk("short-video"), seed: 11)
     public static let shrunkEcommerceWorld = try! World(config: shrunk("ecommerce"), seed: 13)
 
+    /// The real KuaiRand-Pure feature files, which the tests (never the product) read from the project's shared
+    /// data folder beside the repository; tests that need them are skipped where the folder is absent.
+    public static let kuaiRandDirectory = repositoryRoot.deletingLastPathComponent()
+        .appendingPathComponent("shared/data/kuairand_pure_features")
+    public static let kuaiRandVideos = kuaiRandDirectory.appendingPathComponent("video_features_basic_pure.csv").path
+    public static let kuaiRandUsers = kuaiRandDirectory.appendingPathComponent("user_features_pure.csv").path
+    public static let kuaiRandAvailable = FileManager.default.fileExists(atPath: kuaiRandVideos)
+        && FileManager.default.fileExists(atPath: kuaiRandUsers)
+
     public static func baselinePolicy(_ world: World) -> any FusionPolicy {
         FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace)
     }

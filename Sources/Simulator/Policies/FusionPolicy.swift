@@ -1,7 +1,7 @@
 import Numerics
 
 /// How an action was chosen, recorded with every logged step so that off-policy estimators can
-/// recompute propensities (DESIGN.md, "Exploration / behaviour policies").
+/// recompute propensities (docs/design.md, "Exploration and behaviour densities").
 public enum ExplorationGroup: UInt8, Sendable, CaseIterable {
     /// No exploration: the action is a function of the state.
     case deterministic = 0

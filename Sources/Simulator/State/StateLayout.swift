@@ -1,6 +1,6 @@
 import Numerics
 
-/// The fixed-size observation a fusion policy sees (DESIGN.md, "The fusion MDP"): observed user
+/// The fixed-size observation a fusion policy sees (docs/design.md, "State"): observed user
 /// features, session context, running feedback of this session and of the user's history, and a
 /// summary of the candidate set's predictions. No latent truth enters it.
 public struct StateLayout: Sendable, Equatable {
