@@ -10,6 +10,10 @@ public struct HeldOutEvaluation: Sendable {
     public let ranker: any Ranker
     /// Seeds the evaluation streams (independent of any training seed).
     public let seed: UInt64
+
+    /// The seed of training's learning-curve evaluations: the same for every training seed and every agent, so that
+    /// all of them meet the same held-out situations.
+    public static let trainingSeed: UInt64 = 0x4845_4C44_4F55_54
     public let episodes: Int
     public let threads: Int
     public let users: UserPool

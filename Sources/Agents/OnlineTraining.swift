@@ -63,13 +63,9 @@ public struct OnlineTraining<A: OnlineAgent> {
         self.world = world
         self.ranker = ranker
         self.options = options
-        evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: Self.evaluationSeed,
+        evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: HeldOutEvaluation.trainingSeed,
                                        episodes: options.evaluationEpisodes, threads: options.threads)
     }
-
-    /// Evaluation streams are the same for every training seed, so that all agents meet the same held-out
-    /// situations.
-    public static var evaluationSeed: UInt64 { 0x4845_4C44_4F55_54 }
 
     /// Trains to `options.environmentSteps`.
     ///

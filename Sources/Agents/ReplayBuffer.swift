@@ -24,7 +24,6 @@ public struct ReplayBuffer: Sendable {
     private var nextStates: [Float]
     /// 1 for terminal transitions, else 0 (a `Float` so a gather needs no branch).
     private var terminals: [Float]
-    private var truncations: [Bool]
     /// Hours from each decision to the next; NaN for transitions appended without a clock.
     private var elapsedHours: [Float]
 
@@ -40,7 +39,6 @@ public struct ReplayBuffer: Sendable {
         rewards = [Float](repeating: 0, count: capacity)
         nextStates = [Float](repeating: 0, count: capacity * stateDimension)
         terminals = [Float](repeating: 0, count: capacity)
-        truncations = [Bool](repeating: false, count: capacity)
         elapsedHours = [Float](repeating: .nan, count: capacity)
     }
 
@@ -69,7 +67,6 @@ public struct ReplayBuffer: Sendable {
         for r in 0..<batch.count {
             rewards[cursor] = batch.rewards[r]
             terminals[cursor] = batch.terminals[r] ? 1 : 0
-            truncations[cursor] = batch.truncations[r]
             elapsedHours[cursor] = batch.elapsedHours?[r] ?? .nan
             cursor = cursor + 1 == capacity ? 0 : cursor + 1
         }
@@ -123,11 +120,11 @@ public struct ReplayBuffer: Sendable {
 
     /// The transition in slot `index` (for tests and inspection).
     public func transition(at index: Int) -> (state: [Float], action: [Float], reward: Float, nextState: [Float],
-                                             terminal: Bool, truncated: Bool) {
+                                             terminal: Bool) {
         precondition(index >= 0 && index < count, "ReplayBuffer: slot \(index) outside 0..<\(count)")
         let (s, a) = (stateDimension, actionDimension)
         return (Array(states[(index * s)..<((index + 1) * s)]), Array(actions[(index * a)..<((index + 1) * a)]),
-                rewards[index], Array(nextStates[(index * s)..<((index + 1) * s)]), terminals[index] == 1, truncations[index])
+                rewards[index], Array(nextStates[(index * s)..<((index + 1) * s)]), terminals[index] == 1)
     }
 
     /// Slot of the most recently appended transition (`nil` when empty).
@@ -136,8 +133,8 @@ public struct ReplayBuffer: Sendable {
 
 /// A preallocated mini-batch drawn from a `ReplayBuffer`.
 ///
-/// `notDone = 1 − terminal` multiplies the bootstrap term of every TD target; truncated
-/// transitions keep `notDone = 1`, so a time limit does not look like the end of the MDP.
+/// `notDone = 1 − terminal` multiplies the bootstrap term of every TD target (a churn ends the MDP; every other
+/// transition in a buffer has its next state).
 public struct ReplayBatch: Sendable {
     public let size: Int
     /// `size × stateDimension`.

@@ -49,9 +49,6 @@ public struct TrainingRun: Sendable {
         (checkpoint.hasSuffix(".ckpt") ? String(checkpoint.dropLast(5)) : checkpoint) + ".curve.csv"
     }
 
-    /// Evaluation streams are the same for every training seed and every agent (`OnlineTraining.evaluationSeed`).
-    public static var evaluationSeed: UInt64 { OnlineTraining<TD3Agent>.evaluationSeed }
-
     /// What `run`'s progress counts, and how many: environment steps, or CEM iterations.
     public var progressScale: (total: Int, unit: String) {
         settings.agent.kind.isActorCritic ? (settings.steps, "steps") : (settings.cemIterations, "iterations")
@@ -141,7 +138,7 @@ public struct TrainingRun: Sendable {
         }
         let policy = FixedWeightSearch.constantPolicy(mean, environment: AgentEnvironment(world: world), agentName: AgentKind.cem.rawValue)
         try policy.save(to: URL(fileURLWithPath: checkpoint))
-        let evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: Self.evaluationSeed,
+        let evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: HeldOutEvaluation.trainingSeed,
                                            episodes: settings.evaluationEpisodes, threads: threads)
         let heldOut = evaluation.evaluate(policy)
         let report = TrainingReport(

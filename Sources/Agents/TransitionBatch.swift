@@ -2,12 +2,12 @@ import EpisodeLog
 import Numerics
 import Simulator
 
-/// A batch of environment transitions `(s, a, r, s', terminal, truncated)` handed to
+/// A batch of transitions `(s, a, r, s', terminal)` that learners bootstrap from, handed to
 /// `OnlineAgent.observe(_:)`, one row per transition.
 ///
-/// `terminal` marks a true end of the MDP (the user left; no bootstrap from `s'`);
-/// `truncated` marks an end imposed from outside (a time limit, the end of a collection block),
-/// after which the value of `s'` still counts. A transition may be neither, not both.
+/// `terminal` marks a true end of the MDP (the user churned; no bootstrap from `s'`); every other row's `s'` is the
+/// next state. Transitions without a next state (`LoggedTransition.truncated`, cut at the horizon) are not in a batch:
+/// `TransitionBatch(transitions:…)` leaves them out.
 public struct TransitionBatch: Sendable {
     /// Raw (unnormalised) observed states, `count × stateDimension`.
     public var states: Matrix
@@ -18,7 +18,6 @@ public struct TransitionBatch: Sendable {
     /// Raw next states, `count × stateDimension` (ignored for terminal transitions, but stored).
     public var nextStates: Matrix
     public var terminals: [Bool]
-    public var truncations: [Bool]
     /// Hours from each decision to the next (for discounting by time, `Discounting`); `nil` when the source has
     /// no clock.
     public var elapsedHours: [Float]?
@@ -26,15 +25,12 @@ public struct TransitionBatch: Sendable {
     public var count: Int { rewards.count }
 
     public init(states: Matrix, actions: Matrix, rewards: [Float], nextStates: Matrix,
-                terminals: [Bool], truncations: [Bool]? = nil, elapsedHours: [Float]? = nil) {
+                terminals: [Bool], elapsedHours: [Float]? = nil) {
         let n = rewards.count
         precondition(states.rows == n && actions.rows == n && nextStates.rows == n && terminals.count == n,
                      "TransitionBatch: \(states.rows) states, \(actions.rows) actions, \(n) rewards, "
                      + "\(nextStates.rows) next states, \(terminals.count) terminal flags")
         precondition(states.columns == nextStates.columns, "TransitionBatch: states have \(states.columns) columns, next states \(nextStates.columns)")
-        let truncations = truncations ?? [Bool](repeating: false, count: n)
-        precondition(truncations.count == n, "TransitionBatch: \(truncations.count) truncation flags for \(n) transitions")
-        precondition(!zip(terminals, truncations).contains { $0 && $1 }, "TransitionBatch: a transition cannot be both terminal and truncated")
         precondition(elapsedHours.map { $0.count == n && $0.allSatisfy { $0 >= 0 } } ?? true,
                      "TransitionBatch: need \(n) non-negative elapsed times")
         self.states = states
@@ -42,14 +38,13 @@ public struct TransitionBatch: Sendable {
         self.rewards = rewards
         self.nextStates = nextStates
         self.terminals = terminals
-        self.truncations = truncations
         self.elapsedHours = elapsedHours
     }
 
     /// A batch whose actions are given in raw units (as a `FusionPolicy` returns them), normalised
     /// here with `actionSpace` and clamped to [-1, 1].
     public init(states: Matrix, rawActions: Matrix, actionSpace: ActionSpace, rewards: [Float], nextStates: Matrix,
-                terminals: [Bool], truncations: [Bool]? = nil, elapsedHours: [Float]? = nil) {
+                terminals: [Bool], elapsedHours: [Float]? = nil) {
         precondition(rawActions.columns == actionSpace.dimension,
                      "TransitionBatch: \(rawActions.columns) action columns for \(actionSpace.dimension) dimensions")
         var actions = rawActions
@@ -60,6 +55,6 @@ public struct TransitionBatch: Sendable {
             }
         }
         self.init(states: states, actions: actions, rewards: rewards, nextStates: nextStates,
-                  terminals: terminals, truncations: truncations, elapsedHours: elapsedHours)
+                  terminals: terminals, elapsedHours: elapsedHours)
     }
 }

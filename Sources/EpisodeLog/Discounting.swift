@@ -35,14 +35,11 @@ public struct Discounting: Sendable, Equatable {
         return perDecision * Elementary.exp(-Self.ln2 * elapsedHours / h)
     }
 
-    /// `γ_i` for a transition (`TransitionRule`): its elapsed minutes in hours, as learners store them (Float).
-    /// Discounting by time needs the transition's time (logs of schema 3, or traced sessions).
-    public func factor(for transition: LoggedTransition) -> Float {
+    /// `γ_i` for a transition (`TransitionRule`): its elapsed minutes in hours, as learners store them (Float);
+    /// `nil` when discounting by time and the transition's time is unknown (a log before schema 3 read as it is).
+    public func factor(for transition: LoggedTransition) -> Float? {
         guard needsElapsedTime else { return perDecision }
-        guard let minutes = transition.elapsedMinutes else {
-            preconditionFailure("Discounting: discounting by time needs transitions with elapsed times (schema 3 logs)")
-        }
-        return factor(elapsedHours: Self.hours(minutes: minutes))
+        return transition.elapsedMinutes.map { factor(elapsedHours: Self.hours(minutes: $0)) }
     }
 
     /// Minutes on the clock as the hours learners store (`Float`, rounded once).

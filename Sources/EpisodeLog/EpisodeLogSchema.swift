@@ -155,7 +155,8 @@ enum EpisodeLogSchema {
     /// horizon after this step (a session that hit its request cap says so in `sessions.truncated`).
     ///
     /// Steps of older runs get the minutes the simulator counted for them, recomputed from their impressions as
-    /// `LegacyStepTiming.accumulate` counts them; without `timing` (no world model at hand) they stay NULL (unknown).
+    /// `LegacyStepTiming.accumulate` counts them; without `timing` (no world model at hand), or for a run whose
+    /// environment it cannot read, they stay NULL (unknown).
     private static func addStepElapsedMinutes(_ db: Database, timing: LegacyStepTiming?) throws {
         try db.execute(sql: """
             ALTER TABLE steps ADD COLUMN elapsed_minutes REAL;
@@ -171,7 +172,8 @@ enum EpisodeLogSchema {
             """)
         for run in runs {
             let id: Int64 = run[0]
-            let browseSeconds = try timing.browseSecondsPerImpression(run[1])
+            // A run whose environment the world model cannot read keeps unknown times rather than blocking the file.
+            guard let browseSeconds = try? timing.browseSecondsPerImpression(run[1]) else { continue }
             // Steps without impressions took no time; the others are overwritten below.
             try db.execute(sql: "UPDATE steps SET elapsed_minutes = 0 WHERE run_id = ?", arguments: [id])
             let impressions = try Row.fetchCursor(db, sql: """

@@ -8,14 +8,14 @@ import TestSupport
 @Suite("Replay buffer")
 struct ReplayBufferTests {
     /// Transition `i`: state `(i, −i)`, action `(i/100)`, reward `i`, next state `(i + 0.5, 0)`;
-    /// terminal when `i % 3 == 1`, truncated when `i % 3 == 2`; it took `i/4` hours.
+    /// terminal when `i % 3 == 1`; it took `i/4` hours.
     static func batch(_ range: Range<Int>) -> TransitionBatch {
         let n = range.count
         let states = Matrix(rows: n, columns: 2) { r, c in Float(range.lowerBound + r) * (c == 0 ? 1 : -1) }
         let next = Matrix(rows: n, columns: 2) { r, c in c == 0 ? Float(range.lowerBound + r) + 0.5 : 0 }
         let actions = Matrix(rows: n, columns: 1) { r, _ in Float(range.lowerBound + r) / 100 }
         return TransitionBatch(states: states, actions: actions, rewards: range.map(Float.init), nextStates: next,
-                               terminals: range.map { $0 % 3 == 1 }, truncations: range.map { $0 % 3 == 2 },
+                               terminals: range.map { $0 % 3 == 1 },
                                elapsedHours: range.map { Float($0) / 4 })
     }
 
@@ -31,12 +31,12 @@ struct ReplayBufferTests {
         for t in held {
             let i = Int(t.reward)
             #expect(t.state == [Float(i), -Float(i)] && t.action == [Float(i) / 100] && t.nextState == [Float(i) + 0.5, 0])
-            #expect(t.terminal == (i % 3 == 1) && t.truncated == (i % 3 == 2))
+            #expect(t.terminal == (i % 3 == 1))
         }
         #expect(buffer.transition(at: buffer.newestSlot!).reward == 7)
     }
 
-    @Test("sampled rows are whole transitions; notDone is 1 − terminal, and truncated transitions bootstrap")
+    @Test("sampled rows are whole transitions; notDone is 1 − terminal")
     func sampledRowsAreConsistent() {
         var buffer = ReplayBuffer(capacity: 50, stateDimension: 2, actionDimension: 1)
         buffer.append(ReplayBufferTests.batch(0..<30))
@@ -113,6 +113,5 @@ struct ReplayBufferTests {
         let batch = TransitionBatch(states: Matrix(rows: 4, columns: 3), rawActions: raw, actionSpace: space,
                                     rewards: [0, 0, 0, 0], nextStates: Matrix(rows: 4, columns: 3), terminals: [false, false, false, true])
         #expect(batch.actions == Matrix([[-1, -1], [1, 1], [0, 0], [1, -1]]))
-        #expect(batch.truncations == [false, false, false, false])
     }
 }

@@ -82,7 +82,9 @@ import Testing
         let sessions = Fixtures.sessions(episodes: 4, metadata: Fixtures.metadata())
         let capped = try #require(sessions.first { $0.end == .returned })
         let cappedStep = (capped.episode, capped.sessionIndex, capped.steps.count - 1)
-        for timing in [Self.timing, nil] {
+        // With the world model; without one; with one that cannot read the run's environment.
+        let unreadable = LegacyStepTiming { _ in throw EpisodeLogError(path: "environment", kind: .emptyFile) }
+        for (timing, derives) in [(Self.timing, true), (nil, false), (unreadable, false)] {
             try Fixtures.withTemporaryDirectory { directory in
                 let path = directory.appendingPathComponent("v2.sqlite").path
                 let run = try Fixtures.writeLog(path: path, sessions: sessions)
@@ -103,7 +105,7 @@ import Testing
                 for (keyed, (episode, session, step)) in zip(read, written) {
                     #expect(keyed.episode == episode && keyed.sessionIndex == session)
                     // Bit for bit the minutes the fixture counted as the simulator does, or unknown without a world model.
-                    #expect(keyed.step.elapsedMinutes == (timing == nil ? nil : step.elapsedMinutes),
+                    #expect(keyed.step.elapsedMinutes == (derives ? step.elapsedMinutes : nil),
                             "step (\(episode), \(session), \(step.requestIndex))")
                     // Version 2's request-cap mark is not a horizon cut: version 3 clears it.
                     #expect(!keyed.step.truncated)

@@ -64,4 +64,17 @@ import Testing
             }
         }
     }
+
+    @Test("discounting a transition: per decision ignores time; by time needs it and says when it is unknown")
+    func discountFactors() {
+        let keyed = KeyedStep(episode: 0, sessionIndex: 0, step: step(0, id: 1))
+        let timed = LoggedTransition(step: keyed, nextState: [2], terminal: false, truncated: false, elapsedMinutes: 360)
+        var untimed = timed
+        untimed.elapsedMinutes = nil
+        let perDecision = Discounting(perDecision: 0.9), byTime = Discounting(perDecision: 1, halfLifeHours: 3)
+        #expect(perDecision.factor(for: timed) == 0.9 && perDecision.factor(for: untimed) == 0.9)
+        // Six hours at a half-life of three: a quarter.
+        #expect(abs(byTime.factor(for: timed)! - 0.25) < 1e-6)
+        #expect(byTime.factor(for: untimed) == nil)
+    }
 }

@@ -26,12 +26,7 @@ struct KuaiRandTests {
 
     @Test("a world built from the files uses them for the catalog and the users", .enabled(if: available))
     func worldFromFiles() throws {
-        var config = try EnvironmentLoader.resolve("short-video").config
-        var kuairand = KuaiRandConfig()
-        kuairand.videoFeatures = Self.videos
-        kuairand.userFeatures = Self.users
-        config.kuairand = kuairand
-        config.users.count = 4_000
+        let config = try Fixtures.kuaiRandShortVideo(users: 4_000)
         let world = try World(config: config, seed: 3)
         let videos = try KuaiRandFeatures.videos(path: Self.videos)
         #expect(world.catalog.count == videos.count)

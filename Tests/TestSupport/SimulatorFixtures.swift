@@ -50,6 +50,17 @@ public enum SimulatorFixtures {
     public static let kuaiRandAvailable = FileManager.default.fileExists(atPath: kuaiRandVideos)
         && FileManager.default.fileExists(atPath: kuaiRandUsers)
 
+    /// The short-video preset with its catalog and the first `users` users read from the KuaiRand-Pure files.
+    public static func kuaiRandShortVideo(users: Int) throws -> EnvironmentConfig {
+        var config = try EnvironmentLoader.resolve("short-video").config
+        var kuairand = KuaiRandConfig()
+        kuairand.videoFeatures = kuaiRandVideos
+        kuairand.userFeatures = kuaiRandUsers
+        config.kuairand = kuairand
+        config.users.count = users
+        return config
+    }
+
     public static func baselinePolicy(_ world: World) -> any FusionPolicy {
         FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace)
     }
