@@ -427,7 +427,7 @@ final class BlockSimulator {
                                          request: state.observables.requestIndex, plays: request.plays,
                                          stream: &state.response)
         if decision.endsSession {
-            endSession(&state, lane: l, truncated: decision == .truncated, result: &result)
+            endSession(&state, lane: l, truncated: decision == .capped, result: &result)
         }
     }
 

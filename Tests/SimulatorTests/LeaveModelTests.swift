@@ -76,10 +76,10 @@ struct LeaveModelTests {
         #expect(leave.decision(hazard: 0.3, request: 1, uniform: 0.2) == .leaves)
         #expect(leave.decision(hazard: 0.3, request: 1, uniform: 0.3) == .stays)
         #expect(leave.decision(hazard: 0.3, request: cap - 1, uniform: 0.9) == .stays)
-        #expect(leave.decision(hazard: 0.3, request: cap, uniform: 0.9) == .truncated)
+        #expect(leave.decision(hazard: 0.3, request: cap, uniform: 0.9) == .capped)
         #expect(leave.decision(hazard: 0.3, request: cap, uniform: 0.1) == .leaves)
         #expect(!LeaveModel.Decision.stays.endsSession)
-        #expect(LeaveModel.Decision.leaves.endsSession && LeaveModel.Decision.truncated.endsSession)
+        #expect(LeaveModel.Decision.leaves.endsSession && LeaveModel.Decision.capped.endsSession)
 
         var stream = RandomStream(seed: 9, keys: 1), copy = stream
         let decision = leave.decide(user: 4, fatigue: 0.5, satisfaction: -0.5, request: 2, plays: 1, stream: &stream)

@@ -46,7 +46,7 @@ public struct LeaveModel: Sendable {
         /// The user leaves (U < h_t).
         case leaves
         /// The user would stay, but the session reached the request cap.
-        case truncated
+        case capped
 
         /// Whether the session ends here.
         public var endsSession: Bool { self != .stays }
@@ -75,7 +75,7 @@ public struct LeaveModel: Sendable {
     @inlinable
     public func decision(hazard: Float, request t: Int, uniform: Float) -> Decision {
         if uniform < hazard { return .leaves }
-        return t >= maxRequests ? .truncated : .stays
+        return t >= maxRequests ? .capped : .stays
     }
 
     /// Draws the decision after request t from `stream`: exactly one `nextUnitFloat()`, whatever the outcome.
