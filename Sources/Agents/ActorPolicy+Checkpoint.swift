@@ -17,7 +17,7 @@ import Simulator
 /// | `hiddenSizes` | hidden layer widths (the header also has all layer sizes and activations) |
 /// | `updates` | gradient steps taken by the actor's agent |
 /// | `policyFormat` | version of this metadata layout (1) |
-extension ActorPolicy {
+extension ActorPolicy: CheckpointedPolicy {
     public static let checkpointKind = "mtfsim-policy"
     static let policyFormat = 1
 
@@ -39,11 +39,6 @@ extension ActorPolicy {
         metadata["policyFormat"] = String(ActorPolicy.policyFormat)
         return Checkpoint(model: actor.network, kind: ActorPolicy.checkpointKind, layerSizes: actor.network.layerSizes,
                           activations: actor.network.activations, metadata: metadata)
-    }
-
-    /// Saves the checkpoint atomically to `url`.
-    public func save(to url: URL) throws {
-        try checkpoint().save(to: url)
     }
 
     /// Loads a policy checkpoint; its `spec` is the path as given.

@@ -13,6 +13,8 @@ import Numerics
 /// order. The same seed, data and streams give bit-identical networks.
 public protocol Learner: Sendable {
     associatedtype Configuration: AgentConfiguration
+    /// What the learner deploys: an `ActorPolicy` for the actor-critics, BCQ's own `BCQPolicy`.
+    associatedtype EvaluationPolicy: CheckpointedPolicy = ActorPolicy
 
     /// Short lower-case name (`"ddpg"`, `"td3"`, `"sac"`), recorded in checkpoints and logs.
     static var name: String { get }
@@ -27,13 +29,13 @@ public protocol Learner: Sendable {
     /// the learner holds fewer than `learningStarts` transitions (or none).
     mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics
 
-    /// The current actor without exploration (the actor mean), for evaluation and deployment.
-    func evaluationPolicy() -> ActorPolicy
+    /// The current policy without exploration (the actor mean), for evaluation and deployment.
+    func evaluationPolicy() -> EvaluationPolicy
 }
 
 extension Learner {
-    /// The evaluation policy as a checkpoint of kind `ActorPolicy.checkpointKind`, loadable with
-    /// `ActorPolicy.load(contentsOf:expecting:)`.
+    /// The evaluation policy as a checkpoint of its own kind (`ActorPolicy.checkpointKind` for an actor), loadable
+    /// with `PolicyResolver`.
     public func policyCheckpoint() -> Checkpoint {
         evaluationPolicy().checkpoint()
     }
@@ -45,7 +47,7 @@ extension Learner {
 /// the resulting transitions to `observe(_:)`, calls `update(steps:stream:)` as often as its update-to-data ratio
 /// says, and evaluates or saves `evaluationPolicy()`. Before `learningStarts` transitions, collect with any policy
 /// (e.g. Simulator's `UniformRandomPolicy`, as TD3's authors do for their first steps).
-public protocol OnlineAgent: Learner {
+public protocol OnlineAgent: Learner where EvaluationPolicy == ActorPolicy {
     /// Transitions currently held in the replay buffer.
     var storedTransitionCount: Int { get }
 

@@ -4,7 +4,7 @@ import Numerics
 /// The machinery DDPG and TD3 share (Fujimoto et al. 2018, Algorithm 1, which reduces to
 /// Lillicrap et al. 2016, Algorithm 1, with one critic, no target smoothing and no delay): a
 /// deterministic tanh actor, `criticCount` critics, target copies of all of them, Adam for each,
-/// and the experience store.
+/// and the experience store (a replay buffer online, a fixed dataset offline).
 struct DeterministicActorCritic: Sendable {
     let agentName: String
     let environment: AgentEnvironment
@@ -31,14 +31,15 @@ struct DeterministicActorCritic: Sendable {
     private var policyWorkspace = DeterministicPolicyGradient.Workspace()
 
     init(agentName: String, environment: AgentEnvironment, settings: ActorCriticConfiguration, criticCount: Int,
-         policyNoise: Float, noiseClip: Float, policyDelay: Int, seed: UInt64) {
+         policyNoise: Float, noiseClip: Float, policyDelay: Int, seed: UInt64, dataset: OfflineDataset? = nil) {
         self.agentName = agentName
         self.environment = environment
         self.settings = settings
         self.policyNoise = policyNoise
         self.noiseClip = noiseClip
         self.policyDelay = policyDelay
-        experience = ExperienceStore(environment: environment, configuration: settings)
+        experience = dataset.map { ExperienceStore(dataset: $0, configuration: settings) }
+            ?? ExperienceStore(environment: environment, configuration: settings)
         let (s, a) = (environment.stateDimension, environment.actionDimension)
         var stream = RandomStream(seed: seed, keys: streamKey("agents.initialization"), streamKey(agentName))
         actor = ActorNetwork(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes,

@@ -17,6 +17,12 @@ public struct RewardScaler: Sendable, Equatable {
         self.normalizeByStandardDeviation = normalizeByStandardDeviation
     }
 
+    /// A scaler that starts from the statistics of rewards seen elsewhere (an offline dataset's).
+    public init(constant: Float = 1, normalizeByStandardDeviation: Bool = false, statistics: RunningStatistics) {
+        self.init(constant: constant, normalizeByStandardDeviation: normalizeByStandardDeviation)
+        if normalizeByStandardDeviation { self.statistics = statistics }
+    }
+
     public mutating func update(_ rewards: [Float]) {
         guard normalizeByStandardDeviation else { return }
         for r in rewards { statistics.add(Double(r)) }
