@@ -1,0 +1,112 @@
+import EpisodeLog
+import Numerics
+import Rollout
+import Simulator
+
+/// A learner whose critic estimates `Q(s, a)`, the discounted return of taking `a` in `s` and following the learned
+/// policy after it, in reward units.
+public protocol ValueEstimating {
+    /// `Q(s, a)` for raw states (`batch × state`) and normalised actions in [-1, 1]^A (`batch × action`); the
+    /// critic the learner's policy is trained or chosen against.
+    func qValues(states: Matrix, actions: Matrix) -> [Double]
+}
+
+/// Does a critic believe in its own policy's value? Its `Q(s, π(s))` on the states the policy meets on held-out
+/// users, set beside the discounted return that actually followed from those states (Monte Carlo, the same
+/// discounting), and its `Q(s, π(s))` on logged states.
+///
+/// Off-policy learning from a fixed batch bootstraps from actions the data never tried, whose values nothing
+/// corrects (extrapolation error: Fujimoto, Meger & Precup 2019, §3.1 and Figure 1; Kumar et al. 2020, §1): an
+/// unconstrained learner's predicted values then exceed what its policy earns, while constrained ones stay near it.
+/// Only the simulator can show this; a production team would see the prediction but not the realised return.
+///
+/// Steps within `tailHours` of the horizon are left out: their return is cut short by the horizon, while the critic
+/// values an MDP that goes on.
+public struct ValueAudit: Sendable {
+    public var world: World
+    public var ranker: any Ranker
+    public var discounting: Discounting
+    public var seed: UInt64 = HeldOutEvaluation.trainingSeed
+    public var episodes: Int
+    public var threads: Int
+    /// Hours before the horizon whose steps are not audited (the discounted tail beyond them is negligible).
+    public var tailHours: Double = 72
+
+    public init(world: World, ranker: any Ranker, discounting: Discounting, episodes: Int, threads: Int) {
+        self.world = world
+        self.ranker = ranker
+        self.discounting = discounting
+        self.episodes = episodes
+        self.threads = threads
+    }
+
+    public struct Result: Codable, Sendable, Equatable {
+        /// Mean `Q(s, π(s))` over the audited held-out steps.
+        public var predicted: Double
+        /// Mean discounted return that followed those steps, with a 95% t-interval over episodes.
+        public var realised: SimulationSummary.Estimate
+        /// Mean `Q(s, π(s))` over logged states (the dataset's), when given.
+        public var predictedOnLoggedStates: Double?
+        /// Audited steps.
+        public var steps: Int
+    }
+
+    /// Audits `policy` (deterministic) against `critic`; `loggedStates` (raw) adds the prediction on the data.
+    public func run(policy: any FusionPolicy, critic: some ValueEstimating, actionSpace: ActionSpace,
+                    loggedStates: Matrix? = nil) -> Result {
+        let sessions = Simulation(world: world, ranker: ranker, policy: policy, seed: seed, users: .heldOut)
+            .episodes(0..<episodes, threads: threads, trace: true)
+            .filter { !$0.steps.isEmpty }
+            .sorted { ($0.episode, $0.sessionIndex) < ($1.episode, $1.sessionIndex) }
+        let cutoff = world.config.episode.horizonDays * 24 * 60 - tailHours * 60
+        var audited = [(episode: Int, state: [Float], action: [Float], realised: Double)]()
+        var start = 0
+        while start < sessions.count {
+            var end = start
+            while end < sessions.count && sessions[end].episode == sessions[start].episode { end += 1 }
+            let episodeSessions = Array(sessions[start..<end])
+            let transitions = TransitionRule.transitions(of: episodeSessions)
+            let eligible = episodeSessions.flatMap { s in s.steps.map { _ in s.startMinutes <= cutoff } }
+            var returnToGo = 0.0, realised = [Double](repeating: 0, count: transitions.count)
+            for i in transitions.indices.reversed() {
+                let t = transitions[i]
+                let next = t.terminal || t.truncated ? 0 : Double(discounting.factor(for: t) ?? 0) * returnToGo
+                returnToGo = t.reward + next
+                realised[i] = returnToGo
+            }
+            for (i, t) in transitions.enumerated() where eligible[i] {
+                audited.append((t.episode, t.state, t.action, realised[i]))
+            }
+            start = end
+        }
+        let d = world.stateLayout.dimension, a = actionSpace.dimension
+        let states = Matrix(rows: audited.count, columns: d) { r, c in audited[r].state[c] }
+        let actions = Matrix(rows: audited.count, columns: a) { r, c in
+            min(max(actionSpace.normalize(audited[r].action[c], dimension: c), -1), 1)
+        }
+        let predicted = audited.isEmpty ? Double.nan : critic.qValues(states: states, actions: actions).reduce(0, +) / Double(audited.count)
+        var perEpisode = [Int: (sum: Double, count: Double)]()
+        for x in audited { perEpisode[x.episode, default: (0, 0)].sum += x.realised; perEpisode[x.episode, default: (0, 0)].count += 1 }
+        let means = perEpisode.keys.sorted().map { perEpisode[$0]!.sum / perEpisode[$0]!.count }
+        let mean = audited.isEmpty ? Double.nan : audited.reduce(0) { $0 + $1.realised } / Double(audited.count)
+        let ci = means.count > 1 ? tInterval(values: means) : nil
+        return Result(predicted: predicted,
+                      realised: .init(mean: mean, lower: ci?.lower ?? .nan, upper: ci?.upper ?? .nan),
+                      predictedOnLoggedStates: loggedStates.map { predictedOnStates($0, policy: policy, critic: critic, actionSpace: actionSpace) },
+                      steps: audited.count)
+    }
+
+    /// Mean `Q(s, π(s))` over the rows of `states` (raw), π acting deterministically.
+    func predictedOnStates(_ states: Matrix, policy: any FusionPolicy, critic: some ValueEstimating, actionSpace: ActionSpace) -> Double {
+        guard states.rows > 0 else { return .nan }
+        var output = PolicyOutput(batch: states.rows, actionDimension: actionSpace.dimension)
+        var streams = (0..<states.rows).map { RandomStream(seed: seed, keys: UInt64($0)) }
+        streams.withUnsafeMutableBufferPointer { policy.act(states: states, streams: $0.baseAddress!, into: &output) }
+        var actions = output.means
+        actions.withUnsafeMutableBufferPointer { x in
+            for k in 0..<x.count { x[k] = min(max(actionSpace.normalize(x[k], dimension: k % actionSpace.dimension), -1), 1) }
+        }
+        let q = critic.qValues(states: states, actions: actions)
+        return q.reduce(0, +) / Double(q.count)
+    }
+}
