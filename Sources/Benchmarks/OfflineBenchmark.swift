@@ -178,10 +178,11 @@ enum ResidentMemory {
             if let current = kilobytes("VmRSS"), let peak = kilobytes("VmHWM") { return (current * 1024, peak * 1024) }
         }
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
         #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         let peak = Int(usage.ru_maxrss) * 1024
         #else
+        getrusage(RUSAGE_SELF, &usage)
         let peak = Int(usage.ru_maxrss)
         #endif
         return (peak, peak)

@@ -232,7 +232,7 @@ extension OfflineDataset {
     /// `<noun> k: "x" against "y"` for the first index where the lists differ (1-based), an absent entry shown as
     /// `(none)`.
     private static func firstDifference(_ a: [String], _ b: [String], noun: String) -> String {
-        let k = zip(a, b).firstIndex { $0 != $1 } ?? min(a.count, b.count)
+        let k = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
         func shown(_ list: [String]) -> String {
             guard k < list.count else { return "(none)" }
             let value = list[k].trimmingCharacters(in: .whitespaces)
