@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "EpisodeLog", "Rollout"], swiftSettings: internalChecks),
         .target(
             name: "Benchmarks",
-            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog"],
+            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents"],
             swiftSettings: internalChecks
         ),
         .target(
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Simulator", "EpisodeLog", "Ranking", "Numerics", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "EpisodeLog", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Agents", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
