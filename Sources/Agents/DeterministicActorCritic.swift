@@ -13,6 +13,9 @@ struct DeterministicActorCritic: Sendable {
     let policyNoise: Float
     let noiseClip: Float
     let policyDelay: Int
+    /// TD3+BC's α (Fujimoto & Gu 2021, eq. 4): when set, the actor minimises `TD3PlusBCActorLoss` towards the
+    /// mini-batch's logged actions instead of the plain deterministic policy gradient.
+    let behaviourCloningAlpha: Float?
 
     var experience: ExperienceStore
     var actor: ActorNetwork
@@ -23,21 +26,26 @@ struct DeterministicActorCritic: Sendable {
     var criticOptimizers: [Adam]
     private(set) var updateCount = 0
     private(set) var actorUpdateCount = 0
+    /// TD3+BC: mean behaviour-cloning term over the actor steps of the last `update` that took gradient steps.
+    private(set) var lastBehaviourCloningLoss: Double?
 
     // Scratch, reused by every update.
     private var noise: Matrix
     private var nextActions = Matrix(rows: 0, columns: 0)
     private var targets = Matrix(rows: 0, columns: 0)
     private var policyWorkspace = DeterministicPolicyGradient.Workspace()
+    private var behaviourCloningWorkspace = TD3PlusBCActorLoss.Workspace()
 
     init(agentName: String, environment: AgentEnvironment, settings: ActorCriticConfiguration, criticCount: Int,
-         policyNoise: Float, noiseClip: Float, policyDelay: Int, seed: UInt64, dataset: OfflineDataset? = nil) {
+         policyNoise: Float, noiseClip: Float, policyDelay: Int, seed: UInt64, dataset: OfflineDataset? = nil,
+         behaviourCloningAlpha: Float? = nil) {
         self.agentName = agentName
         self.environment = environment
         self.settings = settings
         self.policyNoise = policyNoise
         self.noiseClip = noiseClip
         self.policyDelay = policyDelay
+        self.behaviourCloningAlpha = behaviourCloningAlpha
         experience = dataset.map { ExperienceStore(dataset: $0, configuration: settings) }
             ?? ExperienceStore(environment: environment, configuration: settings)
         let (s, a) = (environment.stateDimension, environment.actionDimension)
@@ -58,7 +66,7 @@ struct DeterministicActorCritic: Sendable {
     mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics {
         var d = UpdateDiagnostics()
         guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return d }
-        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, gradientNorm = 0.0
+        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, gradientNorm = 0.0, behaviourCloningLoss = 0.0
         let clipNorm = settings.gradientClipNorm
         for _ in 0..<steps {
             experience.sample(stream: &stream)
@@ -82,9 +90,17 @@ struct DeterministicActorCritic: Sendable {
             updateCount += 1
             if updateCount % policyDelay == 0 {
                 actor.zeroGradients()
-                actorLoss += DeterministicPolicyGradient.accumulateActorLoss(
-                    actor: &actor, critic: &critics[0], states: experience.batch.states, actionPenalty: settings.actionPenalty,
-                    workspace: &policyWorkspace)
+                if let alpha = behaviourCloningAlpha {
+                    let value = TD3PlusBCActorLoss.accumulate(
+                        actor: &actor, critic: &critics[0], states: experience.batch.states,
+                        behaviourActions: experience.batch.actions, alpha: alpha, workspace: &behaviourCloningWorkspace)
+                    actorLoss += value.loss
+                    behaviourCloningLoss += value.behaviourCloning
+                } else {
+                    actorLoss += DeterministicPolicyGradient.accumulateActorLoss(
+                        actor: &actor, critic: &critics[0], states: experience.batch.states, actionPenalty: settings.actionPenalty,
+                        workspace: &policyWorkspace)
+                }
                 if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
                 actorOptimizer.step(&actor)
                 actorUpdateCount += 1
@@ -100,6 +116,9 @@ struct DeterministicActorCritic: Sendable {
         d.meanQ = meanQ / n
         d.meanTarget = meanTarget / n
         if d.actorSteps > 0 { d.actorLoss = actorLoss / Double(d.actorSteps) }
+        if behaviourCloningAlpha != nil {
+            lastBehaviourCloningLoss = d.actorSteps > 0 ? behaviourCloningLoss / Double(d.actorSteps) : nil
+        }
         if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (n * Double(critics.count)) }
         return d
     }
