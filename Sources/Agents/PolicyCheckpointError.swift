@@ -29,7 +29,8 @@ public struct PolicyCheckpointError: Error, Equatable, Sendable, CustomStringCon
         let what: String
         switch kind {
         case .wrongKind(let found):
-            what = "not a policy (kind \"\(found)\", expected \"\(ActorPolicy.checkpointKind)\")"
+            what = "not a policy (kind \"\(found)\", expected "
+                + PolicyCheckpoint.kinds.map { "\"\($0)\"" }.joined(separator: " or ") + ")"
         case .missingMetadata(let key):
             what = "metadata entry \"\(key)\" is missing"
         case .malformedMetadata(let key, let reason):

@@ -3,7 +3,7 @@ import Numerics
 import Simulator
 
 /// Every form a `--policy` takes: a spec (`baseline`, `fixed:…`, `mixture`, …; see `PolicySpec`) or the path of
-/// a policy checkpoint written by `mtfsim train` (acting deterministically).
+/// a policy checkpoint written by `mtfsim train` (any kind `PolicyCheckpoint` loads; an actor acts deterministically).
 public enum PolicyResolver {
     /// The policy `spec` names in `world`.
     ///
@@ -11,7 +11,7 @@ public enum PolicyResolver {
     ///   a checkpoint that cannot be read or was trained for other state features or actions.
     public static func resolve(_ spec: String, world: World) throws -> any FusionPolicy {
         if isCheckpointPath(spec) {
-            return try ActorPolicy.load(contentsOf: URL(fileURLWithPath: spec), world: world)
+            return try PolicyCheckpoint.load(path: spec, world: world)
         }
         return try PolicySpec.parse(spec, world: world)
     }

@@ -11,6 +11,9 @@ public enum ExplorationGroup: UInt8, Sendable, CaseIterable {
     case uniformBox = 2
     /// Uniform in the whole action box.
     case uniform = 3
+    /// Stochastic with no closed-form density (BCQ's best of sampled generative-model proposals): the recorded
+    /// log-density is 0 only because the log's column cannot hold NaN, and no estimator may read it as a density.
+    case implicit = 4
 
     public var name: String {
         switch self {
@@ -18,6 +21,7 @@ public enum ExplorationGroup: UInt8, Sendable, CaseIterable {
         case .gaussian: "gaussian"
         case .uniformBox: "uniform-box"
         case .uniform: "uniform"
+        case .implicit: "implicit"
         }
     }
 }
