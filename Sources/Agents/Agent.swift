@@ -80,6 +80,10 @@ public struct UpdateDiagnostics: Codable, Sendable, Equatable {
     public var meanLogProbability: Double?
     /// Mean critic gradient norm before clipping (only when clipping is on).
     public var criticGradientNorm: Double?
+    /// IQL: mean expectile loss of the state-value network.
+    public var valueLoss: Double?
+    /// IQL: mean advantage `min Q̂(s, a) − V(s)` on the replayed actions.
+    public var meanAdvantage: Double?
 
     public init() {}
 }
