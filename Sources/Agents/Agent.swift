@@ -80,6 +80,10 @@ public struct UpdateDiagnostics: Codable, Sendable, Equatable {
     public var meanLogProbability: Double?
     /// Mean critic gradient norm before clipping (only when clipping is on).
     public var criticGradientNorm: Double?
+    /// CQL: mean over the critics of the conservative gap `E_s[log Σ_a exp Q(s, a) − E_{a∼D} Q(s, a)]` (unweighted).
+    public var conservativeGap: Double?
+    /// CQL's Lagrange form: the dual variable α′ after the call.
+    public var lagrangeMultiplier: Double?
 
     public init() {}
 }
