@@ -15,6 +15,10 @@ import Numerics
 /// deterministic backup). Per gradient step: target, candidate actions, critics, α′, actor, temperature, targets.
 /// Random numbers per step, in order: the mini-batch, the target's `B × A` normals, the candidates' uniforms and
 /// normals, the actor's `B × A` normals.
+///
+/// Diagnostics: `criticLoss` is each critic's whole objective (TD loss + weight·gap) summed over the two critics,
+/// `conservativeGap` the unweighted gap averaged over them, `meanQ` the first critic's mean Q on the logged actions,
+/// `temperature` SAC's α, `lagrangeMultiplier` α′ (Lagrange form only).
 public struct ConservativeQLearning: OfflineLearner {
     public static let name = "cql"
     public let configuration: CQLConfiguration
