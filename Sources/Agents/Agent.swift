@@ -84,6 +84,10 @@ public struct UpdateDiagnostics: Codable, Sendable, Equatable {
     public var valueLoss: Double?
     /// IQL: mean advantage `min Q̂(s, a) − V(s)` on the replayed actions.
     public var meanAdvantage: Double?
+    /// CQL: mean over the critics of the conservative gap `E_s[log Σ_a exp Q(s, a) − E_{a∼D} Q(s, a)]` (unweighted).
+    public var conservativeGap: Double?
+    /// CQL's Lagrange form: the dual variable α′ after the call.
+    public var lagrangeMultiplier: Double?
 
     public init() {}
 }

@@ -82,6 +82,12 @@ public struct Critic: ParameterStore, Sendable {
         }
     }
 
+    /// Backpropagates `∂L/∂Q` (`batch × 1`) through the last `forward` into the parameter gradients only (no input
+    /// gradient), for losses on `Q` that are not the TD regression (CQL's regulariser).
+    public mutating func accumulateParameterGradients(_ qGradient: Matrix) {
+        network.accumulateGradients(qGradient)
+    }
+
     private mutating func concatenate(_ states: Matrix, _ actions: Matrix) {
         precondition(states.columns == stateDimension && actions.columns == actionDimension && states.rows == actions.rows,
                      "Critic: states \(states.rows)×\(states.columns) and actions \(actions.rows)×\(actions.columns), "
