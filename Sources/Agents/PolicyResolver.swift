@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNet
 import Numerics
 import Simulator
 
@@ -10,10 +11,30 @@ public enum PolicyResolver {
     /// - Throws: `PolicySpec.ParseError` for a malformed spec, `PolicyCheckpointError` / `CheckpointError` for
     ///   a checkpoint that cannot be read or was trained for other state features or actions.
     public static func resolve(_ spec: String, world: World) throws -> any FusionPolicy {
+        if let around = try PolicySpec.parseExplorationAround(spec, world: world, centre: { try centre($0, world: world) }) {
+            return around
+        }
         if isCheckpointPath(spec) {
             return try PolicyCheckpoint.load(path: spec, world: world)
         }
         return try PolicySpec.parse(spec, world: world)
+    }
+
+    /// The centre of `KERNEL@CENTRE` (`box:0.15@models/x.ckpt`) and its parameters for the log: a checkpoint's path as
+    /// given, byte count, CRC-32 of the whole file, kind, agent and `updates`, so that a run can be re-created from the
+    /// same file and a changed file noticed; another spec's own parameters.
+    static func centre(_ text: String, world: World) throws -> (policy: any FusionPolicy, parameters: String) {
+        let policy = try resolve(text, world: world)
+        guard isCheckpointPath(text) else { return (policy, policy.parametersJSON) }
+        let url = URL(fileURLWithPath: text)
+        let data = try Data(contentsOf: url)
+        let header = try Checkpoint(decoding: data, path: url.path).header
+        let crc = data.withUnsafeBytes { CRC32.checksum($0) }
+        var fields: [String: Any] = ["path": text, "bytes": data.count, "crc32": String(format: "%08x", crc), "kind": header.kind]
+        fields["agent"] = header.metadata["agent"]
+        fields["updates"] = header.metadata["updates"].flatMap { Int($0) }
+        let object = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        return (policy, String(decoding: object, as: UTF8.self))
     }
 
     /// Whether `spec` is meant as a file: it ends in `.ckpt` or names an existing file.

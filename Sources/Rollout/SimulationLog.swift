@@ -17,7 +17,7 @@ public enum SimulationLog {
                                 policy: any FusionPolicy, ranker: any Ranker, sessions: Int, lanes: Int,
                                 logCandidates: Bool, randomExposure: Double = 0) -> RunMetadata {
         let config = world.config
-        let parameters = "{\"spec\": \"\(policy.spec)\", \"explorationScale\": \(policy.explorationScale)}"
+        let parameters = policy.parametersJSON
         return RunMetadata(
             name: name, environmentName: config.name, environmentYAML: environmentText, seed: seed,
             codeVersion: MTFSimVersion.string, policySpec: policy.spec, policyParameters: parameters,

@@ -77,4 +77,14 @@ public protocol FusionPolicy: Sendable {
     var explorationScale: Float { get }
     /// Chooses actions for `states` (`batch × stateDimension`), one stream per row.
     func act(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into output: inout PolicyOutput)
+    /// The policy's parameters as a JSON object: what an episode log records of it (`RunMetadata.policyParameters`),
+    /// enough with `spec` to re-create or evaluate the run.
+    var parametersJSON: String { get }
+}
+
+extension FusionPolicy {
+    /// `{"spec": …, "explorationScale": …}`.
+    public var parametersJSON: String {
+        "{\"spec\": \(jsonString(spec)), \"explorationScale\": \(explorationScale)}"
+    }
 }

@@ -37,11 +37,13 @@ struct PolicyOption: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The fusion policy.",
         discussion: """
-        baseline | fixed:w1,w2,… | random | gaussian:SIGMA[@w1,…] | mixture[:SIGMA,BOX][@w1,…] | \
+        baseline | fixed:w1,w2,… | random | gaussian:SIGMA[@w1,…] | box:B[@w1,…] | mixture[:SIGMA,BOX][@w1,…] | \
         ramp:FEATURE=LOW..HIGH@w1,…@w1,… | a policy checkpoint from `mtfsim train` (models/td3.ckpt, acting \
-        deterministically). Weights are raw fusion weights, one per task (see the environment's \
-        fusion bounds); SIGMA and BOX are in normalised action units ([-1, 1]). `mixture` is BatchRL-MTF's \
-        logging policy: half uniform in a box around the baseline, half Gaussian.
+        deterministically) | gaussian:SIGMA@POLICY, box:B@POLICY, mixture[:SIGMA,BOX]@POLICY: exploration around \
+        a checkpoint or another deterministic spec (box:0.15@models/td3.ckpt). Weights are raw fusion weights, one \
+        per task (see the environment's fusion bounds); SIGMA, B and BOX are in normalised action units ([-1, 1]). \
+        `mixture` is BatchRL-MTF's logging policy: half uniform in a box around the baseline, half Gaussian; `box` \
+        is uniform in ±B around the centre, cut at the bounds.
         """, valueName: "spec"))
     var policy = "mixture"
 
