@@ -194,6 +194,7 @@ public struct BatchRLLoop: Sendable {
                                        firstEpisode: episode, episodes: logged.episodes, transitions: trained.transitions,
                                        checkpoint: trained.checkpoint, learnerSeed: trainingRun.seed,
                                        heldOut: trained.heldOut, diagnostics: trained.diagnostics,
+                                       loggedDiscountedReturn: trained.loggedDiscountedReturn,
                                        trainingSeconds: trained.wallSeconds))
             episode += logged.episodes
         }
@@ -265,6 +266,9 @@ public struct BatchRLReport: Codable, Sendable {
         public var heldOut: HeldOutEvaluation.Result
         /// The learner's diagnostics over its last stretch of gradient steps.
         public var diagnostics: OfflineDiagnostics
+        /// The behaviour's mean discounted return from the logged (s, a) of every log so far (Monte Carlo), the
+        /// reference for `diagnostics.meanQ`.
+        public var loggedDiscountedReturn: Double?
         public var trainingSeconds: Double
     }
 }

@@ -104,7 +104,9 @@ public struct OfflineTrainingRun: Sendable {
         let environment = try settings.agent.environment(in: world)
         let dataset = try Self.loadDataset(selected, environment: environment)
         let learner = try settings.agent.makeLearner(dataset: dataset, seed: seed)
+        let loggedReturn = try Self.loggedDiscountedReturn(selected, configuration: learner.configuration.actorCritic)
         var result = try train(learner, world: world, ranker: ranker, progress: progress, note: note)
+        result.report.loggedDiscountedReturn = loggedReturn
         result.report.wallSeconds = (clock.now - start).seconds
         try TrainingRun.createParentDirectory(of: checkpoint)
         try result.policy.save(to: URL(fileURLWithPath: checkpoint))
@@ -225,6 +227,51 @@ public struct OfflineTrainingRun: Sendable {
         return dataset
     }
 
+    /// The mean discounted Monte-Carlo return from the logged transitions that learners train on (those with an
+    /// outcome), under the learner's discounting and reward scale: `G_i = r_i + γ_i·G_(i+1)` back from each episode's
+    /// last logged step, `γ_i` per request or by the logged time (`Discounting`). It is the behaviour policy's
+    /// `Q^β(s, a)` on the logged states and actions, estimated without bootstrapping: what a critic's mean Q on the
+    /// same (s, a) is read against (a policy better than the behaviour may exceed it somewhat; offline TD3's climbs
+    /// far above it). Returns cut at the horizon or by the end of logging count only what was logged, so this is a
+    /// lower bound near the ends; `nil` when the rewards are normalised by their spread, or a time is unknown.
+    static func loggedDiscountedReturn(_ runs: [SelectedRun], configuration c: ActorCriticConfiguration) throws -> Double? {
+        guard !c.normalizeRewards else { return nil }
+        let discounting = c.discounting, scale = Double(c.rewardScale)
+        var total = 0.0, count = 0, unknown = false
+        var episode: [(reward: Double, factor: Float?, kept: Bool)] = [], current: Int?
+        func finish() {
+            var g = 0.0
+            for (k, step) in episode.enumerated().reversed() {
+                if k == episode.count - 1 {
+                    g = step.reward
+                } else if let factor = step.factor {
+                    g = step.reward + Double(factor) * g
+                } else {
+                    unknown = true
+                }
+                if step.kept {
+                    total += scale * g
+                    count += 1
+                }
+            }
+            episode.removeAll(keepingCapacity: true)
+        }
+        for selected in runs {
+            let reader = try EpisodeLogFile.open(path: selected.log)
+            defer { try? reader.close() }
+            try reader.transitions(run: selected.run.id).forEach { batch in
+                for t in batch {
+                    if current != t.episode { finish() }
+                    current = t.episode
+                    episode.append((t.reward, t.terminal ? 0 : discounting.factor(for: t), t.hasOutcome))
+                }
+            }
+            finish()
+            current = nil
+        }
+        return unknown || count == 0 ? nil : total / Double(count)
+    }
+
     // MARK: The curve
 
     /// The learning curve as CSV: one row per point; the held-out columns are the simulator's oracle view.
@@ -333,6 +380,9 @@ public struct OfflineTrainingReport: Encodable, Sendable {
     public var curve: [OfflineCurvePoint]
     /// Mean, standard deviation and range of the logged rewards per transition, for reading the Q-values against.
     public var loggedReward: RewardSummary
+    /// The behaviour's mean discounted return from the logged (s, a), Monte Carlo, in the critic's units: the
+    /// reference for `diagnostics.meanQ` (`nil` when it cannot be computed; see `OfflineTrainingRun`).
+    public var loggedDiscountedReturn: Double?
     /// The learner's configuration as it encodes itself.
     public var configuration: TrainingReport.Configuration
     /// The box the learner acts in, raw units (`--action-box`, `--around`).

@@ -100,8 +100,9 @@ struct TrainOfflineCommand: ParsableCommand {
               + "reward/session \(SummaryText.fixed(report.heldOut.rewardPerSession, 2)), "
               + "requests/session \(SummaryText.fixed(report.heldOut.requestsPerSession, 2))")
         if let q = report.diagnostics.meanQ {
-            print("mean Q on logged (s, a): \(SummaryText.fixed(q, 2)) (logged reward per transition: mean "
-                  + "\(SummaryText.fixed(report.loggedReward.mean, 2)))")
+            let reference = report.loggedDiscountedReturn.map { "; the behaviour's discounted return from them (Monte Carlo): "
+                + SummaryText.fixed($0, 2) } ?? ""
+            print("mean Q on logged (s, a): \(SummaryText.fixed(q, 2))\(reference)")
         }
         print("(the simulator's oracle view: a production team has only the log)")
     }

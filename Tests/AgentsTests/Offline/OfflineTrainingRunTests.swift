@@ -284,3 +284,42 @@ struct OfflineTrainingRunTests {
         }
     }
 }
+
+extension OfflineTrainingRunTests {
+    @Test("the logged discounted return: Monte Carlo by hand on the log, per request and by time")
+    func loggedDiscountedReturn() throws {
+        try Self.withDirectory { directory in
+            for halfLife: Float in [0, 6] {
+                var settings = Self.settings()
+                settings.agent.discountHalfLifeHours = halfLife
+                settings.steps = 10
+                settings.evaluationInterval = 10
+                let report = try OfflineTrainingRun(settings: settings, logs: [Self.mixtureLog], seed: 1, threads: 2,
+                                                    checkpoint: directory.appendingPathComponent("r\(halfLife).ckpt").path).run().report
+                let discounting = Discounting(perDecision: settings.agent.resolvedDiscount,
+                                              halfLifeHours: halfLife > 0 ? halfLife : nil)
+                let reader = try EpisodeLogFile.open(path: Self.mixtureLog)
+                defer { try? reader.close() }
+                var byEpisode: [Int: [LoggedTransition]] = [:]
+                try reader.transitions(run: 1).forEach { for t in $0 { byEpisode[t.episode, default: []].append(t) } }
+                var total = 0.0, count = 0
+                for (_, steps) in byEpisode {
+                    for i in steps.indices where steps[i].hasOutcome {
+                        // Forward sum: Σ_k (Π_{j<k} γ_j) r_k over the rest of the logged episode.
+                        var g = 0.0, weight = 1.0
+                        for k in i..<steps.count {
+                            g += weight * steps[k].reward
+                            weight *= Double(discounting.factor(for: steps[k])!)
+                        }
+                        total += g
+                        count += 1
+                    }
+                }
+                let expected = total / Double(count)
+                let got = try #require(report.loggedDiscountedReturn)
+                #expect(abs(got - expected) <= 1e-9 * abs(expected), "half-life \(halfLife): \(got) against \(expected)")
+                #expect(count == report.transitions)
+            }
+        }
+    }
+}
