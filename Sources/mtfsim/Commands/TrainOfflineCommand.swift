@@ -21,8 +21,9 @@ struct TrainOfflineCommand: ParsableCommand {
         steps the deterministic policy is evaluated on --eval-episodes whole episodes of the held-out users (the \
         last 20% of user ids) of the first run's world, rebuilt from its log. That evaluation is the SIMULATOR'S \
         ORACLE VIEW, labelled "simulator oracle (held-out users)" in the text, the curve and the JSON: a production \
-        team would not have it, only the log. The mean Q on logged states and actions is printed beside it: \
-        offline TD3's climbs, the constrained learners' should not.
+        team would not have it, only the log. Beside it: the critic's mean Q on the logged states and actions, \
+        and the behaviour's discounted return from them (Monte Carlo over the log) that it is read against: \
+        offline TD3's Q climbs past it, the constrained learners' should not.
 
         Writes the policy checkpoint (--out, loadable wherever a policy is taken: `simulate --policy`, `compare \
         --policies`, `replay --resimulate`) and the learning curve next to it as <out>.curve.csv. A refusal writes \
