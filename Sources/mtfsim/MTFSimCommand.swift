@@ -15,7 +15,8 @@ struct MTFSimCommand: ParsableCommand {
         Start with `mtfsim simulate`, then `mtfsim inspect logs/<run>.sqlite`.
         """,
         version: MTFSimVersion.string,
-        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, TrainCommand.self, TrainRankerCommand.self,
+        subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, TrainCommand.self, TrainOfflineCommand.self,
+                      BatchRLCommand.self, TrainRankerCommand.self,
                       EvaluateRankerCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 

@@ -1,0 +1,136 @@
+import Simulator
+
+/// An offline (batch RL) learner's kind, as `mtfsim train-offline --agent` names it.
+public enum OfflineAgentKind: String, Codable, Sendable, CaseIterable {
+    /// Behaviour cloning: supervised imitation of the logged actions.
+    case bc
+    /// Batch-constrained Q-learning (Fujimoto et al. 2019): BatchRL-MTF's learner.
+    case bcq
+    /// TD3 with a behaviour-cloning term in the actor loss (Fujimoto & Gu 2021).
+    case td3bc
+    /// Implicit Q-learning (Kostrikov et al. 2022).
+    case iql
+    /// Conservative Q-learning (Kumar et al. 2020).
+    case cql
+    /// TD3 on the log with no constraint: the reference that the constraints exist for.
+    case td3
+
+    /// One line on what the learner is and where it comes from, for `--help` and reports.
+    public var summary: String {
+        switch self {
+        case .bc: "behaviour cloning: imitates the logged actions (Gaussian likelihood or deterministic MSE); no Q-function"
+        case .bcq: "BCQ (Fujimoto, Meger & Precup, ICML 2019): a VAE of the logged actions, a perturbation of at most Φ, "
+            + "twin critics, the best of N sampled actions at decision time; BatchRL-MTF's learner (Zhang et al., KDD 2022)"
+        case .td3bc: "TD3+BC (Fujimoto & Gu, NeurIPS 2021): TD3 whose actor also regresses onto the logged actions (α = 2.5)"
+        case .iql: "IQL (Kostrikov, Nair & Levine, ICLR 2022): expectile value regression (τ = 0.7) and "
+            + "advantage-weighted extraction (β = 3); never queries Q on unlogged actions"
+        case .cql: "CQL (Kumar et al., NeurIPS 2020): SAC with a penalty that pushes Q down on sampled actions and up "
+            + "on logged ones (α = 5)"
+        case .td3: "offline TD3 (Fujimoto et al., ICML 2018) with no constraint: its Q overestimates unlogged actions "
+            + "(extrapolation error), the reference the others improve on"
+        }
+    }
+}
+
+/// What defines an offline learner, as `mtfsim train-offline` and `mtfsim batch-rl` take it: the kind, hidden sizes,
+/// learning rate, discounting, the action box the learner acts in, and the mini-batch size.
+///
+/// `nil` keeps the learner's published default (each configuration's own, with its paper). The options that the
+/// online agents share keep their meaning (`AgentSettings`): `--discount` (0.95, or 1 when discounting by time),
+/// `--discount-half-life-hours`, `--action-box` with `--around` (the residual box). The logged actions are
+/// normalised into that box, and those outside it are clamped to its faces (`TransitionBatch`).
+public struct OfflineAgentSettings: Codable, Sendable, Equatable {
+    public var kind: OfflineAgentKind
+    /// Hidden layer widths of every network (`nil`: the learner's default).
+    public var hiddenSizes: [Int]?
+    /// Learning rate of every network (`nil`: the learner's defaults).
+    public var learningRate: Float?
+    /// Discount γ per request (`nil`: 0.95, or 1 when discounting by time).
+    public var discount: Float?
+    /// Also discount by time with this half-life in hours (`Discounting`; 0: per request only). Needs a dataset
+    /// whose transitions all carry their logged time.
+    public var discountHalfLifeHours: Float = 0
+    /// Half-width of the residual action box in normalised units of the logged box (1: the whole box).
+    public var actionBox: Float = 1
+    /// The box's centre: a policy spec with fixed weights (a `fixed:` spec or a cem checkpoint; `nil`: the
+    /// environment's baseline weights).
+    public var around: String?
+    /// Mini-batch size (`nil`: the learner's default).
+    public var batchSize: Int?
+
+    public init(kind: OfflineAgentKind) {
+        self.kind = kind
+    }
+
+    /// γ per request: as given, else 0.95 (1 when discounting by time, where the half-life does the discounting).
+    public var resolvedDiscount: Float {
+        discount ?? (discountHalfLifeHours > 0 ? 1 : 0.95)
+    }
+
+    /// Throws the first rule broken, naming the options as `train-offline` takes them. Further limits of the
+    /// learner's own configuration are checked when it is built.
+    public func validate() throws(SettingsError) {
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw SettingsError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        guard actionBox > 0, actionBox <= 1 else { throw SettingsError("--action-box must be in (0, 1], got \(actionBox)") }
+        guard discountHalfLifeHours >= 0, discountHalfLifeHours.isFinite else {
+            throw SettingsError("--discount-half-life-hours must be a non-negative number of hours (0: per request only)")
+        }
+        if let discount, !(discount > 0 && (discount < 1 || discount == 1 && discountHalfLifeHours > 0)) {
+            throw SettingsError("--discount must be in (0, 1), or (0, 1] with --discount-half-life-hours; got \(discount)")
+        }
+        if let hiddenSizes, hiddenSizes.isEmpty || !hiddenSizes.allSatisfy({ $0 > 0 }) {
+            throw SettingsError("--hidden must be comma-separated positive sizes such as 64 or 128,64, got "
+                                + "\"\(hiddenSizes.map(String.init).joined(separator: ","))\"")
+        }
+        if let batchSize, batchSize <= 0 { throw SettingsError("--batch-size must be positive, got \(batchSize)") }
+        if around != nil && actionBox >= 1 { throw SettingsError("--around centres the residual box: give --action-box below 1") }
+    }
+
+    /// What the learner sees of the logged `world`: its state features, and the logged action box restricted to
+    /// half-width `actionBox` around `around`'s weights (or the baseline) when `actionBox` < 1, as
+    /// `AgentSettings.environment(in:)` restricts it online.
+    ///
+    /// - Throws: the errors of `PolicyResolver.fixedWeights` when `around` does not name fixed weights (a
+    ///   state-dependent checkpoint, a checkpoint of another kind, an unreadable file).
+    public func environment(in world: World) throws -> AgentEnvironment {
+        let centre = try around.map { try PolicyResolver.fixedWeights($0, world: world) }
+        return AgentEnvironment(stateNames: world.stateLayout.names,
+                                actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox, around: centre)
+                                                           : world.actionSpace)
+    }
+
+    /// `configuration` with these settings applied to its shared hyper-parameters; what is `nil` here keeps the
+    /// configuration's default.
+    public func configured<C: AgentConfiguration>(_ configuration: C) -> C {
+        var c = configuration
+        if let hiddenSizes { c.actorCritic.hiddenSizes = hiddenSizes }
+        if let learningRate {
+            c.actorCritic.actorLearningRate = learningRate
+            c.actorCritic.criticLearningRate = learningRate
+        }
+        if let batchSize { c.actorCritic.batchSize = batchSize }
+        c.actorCritic.discount = resolvedDiscount
+        c.actorCritic.discountHalfLifeHours = discountHalfLifeHours
+        return c
+    }
+
+    /// A fresh learner of `kind` on `dataset`, its weights drawn from `seed`.
+    ///
+    /// - Throws: `SettingsError` when discounting by time meets transitions without their time, or for a kind that
+    ///   this build does not have; `AgentConfigurationError` for a value out of the learner's range.
+    public func makeLearner(dataset: OfflineDataset, seed: UInt64) throws -> any OfflineLearner {
+        try validate()
+        if discountHalfLifeHours > 0 && !dataset.isTimed {
+            throw SettingsError("--discount-half-life-hours needs the logged time of every transition; "
+                                + "\(dataset.count - dataset.timedCount) of \(dataset.count) have none (a log written before schema 3)")
+        }
+        switch kind {
+        case .td3:
+            return try OfflineTD3(dataset: dataset, configuration: configured(TD3Configuration()), seed: seed)
+        case .bc, .bcq, .td3bc, .iql, .cql:
+            throw SettingsError("\(kind.rawValue) is not built in this branch")
+        }
+    }
+}

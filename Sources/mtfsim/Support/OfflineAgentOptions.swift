@@ -1,0 +1,75 @@
+import Agents
+import ArgumentParser
+
+/// The options that define an offline learner (`OfflineAgentSettings`), shared by `train-offline` and `batch-rl`.
+/// Those that the online agents also take (`AgentOptions`) keep their meaning; left out, a value is the learner's
+/// published default.
+struct OfflineAgentOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Hidden layer sizes of every network, comma-separated (default: the learner's own).",
+                               valueName: "sizes"),
+            transform: LayerSizes.parse)
+    var hidden: LayerSizes?
+
+    @Option(help: ArgumentHelp("Learning rate of every network (default: the learner's own, from its paper).", valueName: "rate"))
+    var learningRate: Float?
+
+    @Option(help: ArgumentHelp("Mini-batch size (default: the learner's own).", valueName: "count"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("Discount γ per request (default 0.95; 1 with --discount-half-life-hours).", valueName: "gamma"))
+    var discount: Float?
+
+    @Option(help: ArgumentHelp(
+        "Also discount by time: the next request's value counts 2^(−hours/H) (0: per request only).",
+        discussion: "Uses the logged time of every transition, as `train` uses the simulator's clock.",
+        valueName: "H"))
+    var discountHalfLifeHours: Float = 0
+
+    @Option(help: ArgumentHelp(
+        "Act in a box of this half-width around the baseline weights (normalised units of the logged box; 1: all of it).",
+        discussion: "A residual action space, as in `train`; logged actions outside it count as its nearest face.",
+        valueName: "h"))
+    var actionBox: Float = 1
+
+    @Option(help: ArgumentHelp(
+        "With --action-box: centre the box on these fixed weights instead of the baseline.",
+        discussion: "A fixed: spec or a cem checkpoint; a state-dependent checkpoint is refused.",
+        valueName: "policy"))
+    var around: String?
+
+    /// The settings of a learner of `kind`.
+    func settings(kind: OfflineAgentKind) -> OfflineAgentSettings {
+        var s = OfflineAgentSettings(kind: kind)
+        s.hiddenSizes = hidden?.values
+        s.learningRate = learningRate
+        s.batchSize = batchSize
+        s.discount = discount
+        s.discountHalfLifeHours = discountHalfLifeHours
+        s.actionBox = actionBox
+        s.around = around
+        return s
+    }
+
+    /// The learner `name` names, or one line saying which names there are.
+    static func kind(_ name: String) throws -> OfflineAgentKind {
+        guard let kind = OfflineAgentKind(rawValue: name) else {
+            throw CommandFailure("--agent: unknown learner '\(name)'; expected one of "
+                                 + OfflineAgentKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return kind
+    }
+
+    /// Every learner with what it is, for `--help`.
+    static var learnerList: String {
+        OfflineAgentKind.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+    }
+}
+
+extension BatchRLExploration.Kernel: ExpressibleByArgument {}
+
+extension CommandFailure {
+    /// `error` as one line (`Error: …` without the usage text).
+    static func oneLine(_ error: any Error) -> CommandFailure {
+        CommandFailure("\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
+    }
+}
