@@ -39,6 +39,11 @@ public struct OfflineBenchmark: Sendable {
     /// The offline learners `bench offline` times, with their default hyper-parameters. The learners of issue 13
     /// join this list as they land.
     public static let offlineLearners: [LearnerEntry] = [
+        .learner(BehaviourCloning.self, configuration: BehaviourCloningConfiguration()),
+        .learner(BCQ.self, configuration: BCQConfiguration()),
+        .learner(TD3PlusBC.self, configuration: TD3PlusBCConfiguration()),
+        .learner(ImplicitQLearning.self, configuration: IQLConfiguration()),
+        .learner(ConservativeQLearning.self, configuration: CQLConfiguration()),
         .learner(OfflineTD3.self, configuration: TD3Configuration()),
     ]
 

@@ -1,3 +1,4 @@
+import EpisodeLog
 import Simulator
 
 /// An offline (batch RL) learner's kind, as `mtfsim train-offline --agent` names it.
@@ -62,6 +63,11 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         self.kind = kind
     }
 
+    /// The discounting the learner's TD targets use.
+    public var discounting: Discounting {
+        Discounting(perDecision: resolvedDiscount, halfLifeHours: discountHalfLifeHours > 0 ? discountHalfLifeHours : nil)
+    }
+
     /// γ per request: as given, else 0.95 (1 when discounting by time, where the half-life does the discounting).
     public var resolvedDiscount: Float {
         discount ?? (discountHalfLifeHours > 0 ? 1 : 0.95)
@@ -118,8 +124,8 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
 
     /// A fresh learner of `kind` on `dataset`, its weights drawn from `seed`.
     ///
-    /// - Throws: `SettingsError` when discounting by time meets transitions without their time, or for a kind that
-    ///   this build does not have; `AgentConfigurationError` for a value out of the learner's range.
+    /// - Throws: `SettingsError` when discounting by time meets transitions without their time,
+    ///   `AgentConfigurationError` for a value out of the learner's range.
     public func makeLearner(dataset: OfflineDataset, seed: UInt64) throws -> any OfflineLearner {
         try validate()
         if discountHalfLifeHours > 0 && !dataset.isTimed {
@@ -127,10 +133,18 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
                                 + "\(dataset.count - dataset.timedCount) of \(dataset.count) have none (a log written before schema 3)")
         }
         switch kind {
+        case .bc:
+            return try BehaviourCloning(dataset: dataset, configuration: configured(BehaviourCloningConfiguration()), seed: seed)
+        case .bcq:
+            return try BCQ(dataset: dataset, configuration: configured(BCQConfiguration()), seed: seed)
+        case .td3bc:
+            return try TD3PlusBC(dataset: dataset, configuration: configured(TD3PlusBCConfiguration()), seed: seed)
+        case .iql:
+            return try ImplicitQLearning(dataset: dataset, configuration: configured(IQLConfiguration()), seed: seed)
+        case .cql:
+            return try ConservativeQLearning(dataset: dataset, configuration: configured(CQLConfiguration()), seed: seed)
         case .td3:
             return try OfflineTD3(dataset: dataset, configuration: configured(TD3Configuration()), seed: seed)
-        case .bc, .bcq, .td3bc, .iql, .cql:
-            throw SettingsError("\(kind.rawValue) is not built in this branch")
         }
     }
 }

@@ -36,11 +36,3 @@ public struct OfflineTD3: OfflineLearner {
     public func evaluationPolicy() -> ActorPolicy { core.policy(mode: .deterministic) }
 }
 
-extension OfflineTD3: ValueEstimating {
-    /// The first critic's `Q(s, a)`, the one TD3's actor ascends.
-    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
-        var normalised = states
-        core.experience.statistics.apply(to: &normalised)
-        return core.critics[0].predict(states: normalised, actions: actions).elements.map(Double.init)
-    }
-}

@@ -97,12 +97,12 @@ public struct OfflineTrainingRun: Sendable {
     public func run(progress: (Int) throws -> Void = { _ in }, note: (String) throws -> Void = { _ in }) throws -> Result {
         try settings.validate()
         let clock = ContinuousClock(), start = clock.now
-        let selected = try Self.selectRuns(logs: logs, ids: runs)
-        let first = selected[0]
-        let world = try Replay.world(of: first.run, path: first.log)
-        let ranker = try SimulationRanker.make(first.run.metadata.rankerName, world: world)
+        let (world, rankerName) = try Self.firstRunWorld(logs: logs, ids: runs)
+        let ranker = try SimulationRanker.make(rankerName, world: world)
         let environment = try settings.agent.environment(in: world)
-        let dataset = try Self.loadDataset(selected, environment: environment)
+        let dataset = try OfflineDataset.load(logs: logs, runs: runs.isEmpty ? nil : runs, environment: environment,
+                                              discounting: settings.agent.discounting)
+        let selected = dataset.sources.map { SelectedRun(log: $0.log, run: $0.run) }
         let learner = try settings.agent.makeLearner(dataset: dataset, seed: seed)
         let loggedReturn = try Self.loggedDiscountedReturn(selected, configuration: learner.configuration.actorCritic)
         var result = try train(learner, world: world, ranker: ranker, progress: progress, note: note)
@@ -143,14 +143,28 @@ public struct OfflineTrainingRun: Sendable {
         let policy = learner.evaluationPolicy()
         let dataset = learner.dataset
         let space = learner.environment.actionSpace
-        let report = OfflineTrainingReport(
+        let audit = (learner as? any ValueEstimating).map { critic in
+            ValueAudit(world: world, ranker: ranker, discounting: learner.configuration.actorCritic.discounting,
+                       episodes: settings.evaluationEpisodes, threads: threads)
+                .run(policy: policy, critic: critic, actionSpace: space, loggedStates: Self.loggedStates(dataset))
+        }
+        var report = OfflineTrainingReport(
             agent: L.name, environment: world.config.name, evaluationWorldSeed: world.seed, seed: seed,
             checkpoint: checkpoint, checkpointKind: policy.checkpoint().header.kind, sources: dataset.sources,
             transitions: dataset.count, steps: done, updates: learner.updateCount, wallSeconds: 0,
             heldOut: curve.last!.heldOut, diagnostics: curve.last!.diagnostics, curve: curve,
             loggedReward: .init(dataset.rewardStatistics),
             configuration: .init(learner.configuration), actionBox: .init(low: space.low, high: space.high))
+        report.valueAudit = audit
         return Result(report: report, policy: policy)
+    }
+
+    /// Up to 4,096 logged states (raw), spread evenly over the dataset.
+    static func loggedStates(_ dataset: OfflineDataset) -> Matrix {
+        let n = min(dataset.count, 4_096), stride = max(dataset.count / max(n, 1), 1)
+        var states = Matrix(rows: n, columns: dataset.environment.stateDimension)
+        for r in 0..<n { states.setRow(r, to: dataset.transitions.transition(at: r * stride).state) }
+        return states
     }
 
     /// Gradient steps between progress reports.
@@ -158,73 +172,27 @@ public struct OfflineTrainingRun: Sendable {
 
     // MARK: Loading
 
-    /// A run of a log, chosen for the dataset.
+    /// A run of a log in the dataset.
     struct SelectedRun {
         var log: String
-        var run: RunInfo
+        var run: Int
     }
 
-    /// The runs `ids` of every log (every run when `ids` is empty), in order; refuses a log that cannot be read, a
-    /// log without a chosen run, and runs of another environment, state layout or action box than the first.
-    static func selectRuns(logs: [String], ids: [Int]) throws -> [SelectedRun] {
-        guard !logs.isEmpty else { throw OfflineRunError("give at least one --log LOG to learn from") }
-        var selected: [SelectedRun] = []
-        for log in logs {
-            let reader = try EpisodeLogFile.open(path: log)
-            defer { try? reader.close() }
-            let all = try reader.runs()
-            let chosen = ids.isEmpty ? all : all.filter { ids.contains($0.id) }
-            guard !chosen.isEmpty else {
-                throw OfflineRunError("\(log): no run \(ids.map(String.init).joined(separator: ", ")) "
-                                      + "(runs: \(all.map { String($0.id) }.joined(separator: ", ")))")
-            }
-            selected += chosen.map { SelectedRun(log: log, run: $0) }
+    /// The world of the first chosen run (the first run of the first log with one of `ids`, or its first run),
+    /// rebuilt from its log (`Replay.world(of:path:)`), and the run's ranker name: where the learner is evaluated.
+    /// Refusals of the logs themselves are `OfflineDataset.load`'s.
+    static func firstRunWorld(logs: [String], ids: [Int]) throws -> (World, String) {
+        guard let log = logs.first else { throw OfflineDatasetError.noLogs }
+        let reader: EpisodeLogReader
+        do { reader = try EpisodeLogFile.open(path: log) } catch let error as EpisodeLogError { throw OfflineDatasetError.log(error) }
+        defer { try? reader.close() }
+        let all = try reader.runs()
+        guard let run = all.first(where: { ids.isEmpty || ids.contains($0.id) }) else {
+            // Let the loader name what is missing, as it does for every log.
+            _ = try OfflineDataset.load(logs: [log], runs: ids.isEmpty ? nil : ids)
+            throw OfflineDatasetError.noRuns(log: log)
         }
-        let reference = selected[0]
-        for other in selected.dropFirst() {
-            let (a, b) = (reference.run.metadata, other.run.metadata)
-            guard a.environmentName == b.environmentName, a.stateNames == b.stateNames, a.actionNames == b.actionNames,
-                  a.actionLow == b.actionLow, a.actionHigh == b.actionHigh else {
-                throw OfflineRunError("\(other.log) run \(other.run.id) (environment \(b.environmentName)) does not match "
-                                      + "\(reference.log) run \(reference.run.id) (environment \(a.environmentName)): "
-                                      + "one dataset needs one environment, state layout and action box")
-            }
-        }
-        return selected
-    }
-
-    /// The transitions of `runs` as a dataset in `environment` (logged actions normalised into its box).
-    ///
-    /// Stand-in for the streaming loader (`OfflineDataset+EpisodeLog`): it reads every run's transitions
-    /// (`EpisodeLogReader.transitions(run:)`), keeps those with an outcome, and copies them into a dataset of exactly
-    /// their size.
-    static func loadDataset(_ runs: [SelectedRun], environment: AgentEnvironment) throws -> OfflineDataset {
-        var batches: [TransitionBatch] = [], sources: [OfflineDataset.Source] = []
-        for selected in runs {
-            let reader = try EpisodeLogFile.open(path: selected.log)
-            defer { try? reader.close() }
-            var sessions = 0, kept = 0, last: (Int, Int)?
-            try reader.transitions(run: selected.run.id).forEach { transitions in
-                for t in transitions where last.map({ $0 != (t.episode, t.sessionIndex) }) ?? true {
-                    sessions += 1
-                    last = (t.episode, t.sessionIndex)
-                }
-                let batch = TransitionBatch(transitions: transitions, actionSpace: environment.actionSpace,
-                                            stateDimension: environment.stateDimension)
-                kept += batch.count
-                batches.append(batch)
-            }
-            guard kept > 0 else {
-                throw OfflineRunError("\(selected.log) run \(selected.run.id): no transitions to learn from (an empty run)")
-            }
-            let m = selected.run.metadata
-            sources.append(.init(log: selected.log, run: selected.run.id, environmentName: m.environmentName,
-                                 policySpec: m.policySpec, sessions: sessions, transitions: kept))
-        }
-        var dataset = OfflineDataset(environment: environment, capacity: batches.reduce(0) { $0 + $1.count })
-        for batch in batches { dataset.append(batch) }
-        dataset.sources = sources
-        return dataset
+        return (try Replay.world(of: run, path: log), run.metadata.rankerName)
     }
 
     /// The mean discounted Monte-Carlo return from the logged transitions that learners train on (those with an
@@ -259,7 +227,7 @@ public struct OfflineTrainingRun: Sendable {
         for selected in runs {
             let reader = try EpisodeLogFile.open(path: selected.log)
             defer { try? reader.close() }
-            try reader.transitions(run: selected.run.id).forEach { batch in
+            try reader.transitions(run: selected.run).forEach { batch in
                 for t in batch {
                     if current != t.episode { finish() }
                     current = t.episode
@@ -383,6 +351,10 @@ public struct OfflineTrainingReport: Encodable, Sendable {
     /// The behaviour's mean discounted return from the logged (s, a), Monte Carlo, in the critic's units: the
     /// reference for `diagnostics.meanQ` (`nil` when it cannot be computed; see `OfflineTrainingRun`).
     public var loggedDiscountedReturn: Double?
+    /// The critic against the truth (simulator oracle): its `Q(s, π(s))` on the held-out states the final policy
+    /// meets and on logged states, beside the discounted return that followed (`ValueAudit`); `nil` for a learner
+    /// without a critic (BC).
+    public var valueAudit: ValueAudit.Result?
     /// The learner's configuration as it encodes itself.
     public var configuration: TrainingReport.Configuration
     /// The box the learner acts in, raw units (`--action-box`, `--around`).

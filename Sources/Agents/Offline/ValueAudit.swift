@@ -11,6 +11,53 @@ public protocol ValueEstimating {
     func qValues(states: Matrix, actions: Matrix) -> [Double]
 }
 
+extension ValueEstimating {
+    /// `Q(s, a)` of `critics` on raw states normalised by `statistics`: the first critic's, or the minimum over
+    /// the critics (clipped double Q) when `minimum`.
+    static func criticValues(_ critics: [Critic], statistics: NormalizerStatistics, states: Matrix, actions: Matrix,
+                             minimum: Bool) -> [Double] {
+        var normalised = states
+        statistics.apply(to: &normalised)
+        let predictions = (minimum ? critics : [critics[0]]).map { $0.predict(states: normalised, actions: actions) }
+        return (0..<states.rows).map { r in predictions.map { Double($0[r, 0]) }.min()! }
+    }
+}
+
+extension OfflineTD3: ValueEstimating {
+    /// The first critic's `Q(s, a)`, the one TD3's actor ascends.
+    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
+        Self.criticValues(core.critics, statistics: core.experience.statistics, states: states, actions: actions, minimum: false)
+    }
+}
+
+extension TD3PlusBC: ValueEstimating {
+    /// The first critic's `Q(s, a)`, the one the actor's `λQ` term ascends.
+    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
+        Self.criticValues(core.critics, statistics: core.experience.statistics, states: states, actions: actions, minimum: false)
+    }
+}
+
+extension BCQ: ValueEstimating {
+    /// `Q₁(s, a)`, the critic BCQ's policy takes its argmax over.
+    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
+        Self.criticValues(critics, statistics: experience.statistics, states: states, actions: actions, minimum: false)
+    }
+}
+
+extension ImplicitQLearning: ValueEstimating {
+    /// `min(Q₁, Q₂)(s, a)`, the Q̂ of IQL's advantages.
+    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
+        Self.criticValues(critics, statistics: experience.statistics, states: states, actions: actions, minimum: true)
+    }
+}
+
+extension ConservativeQLearning: ValueEstimating {
+    /// `min(Q₁, Q₂)(s, a)`, the value SAC's actor ascends.
+    public func qValues(states: Matrix, actions: Matrix) -> [Double] {
+        Self.criticValues(critics, statistics: experience.statistics, states: states, actions: actions, minimum: true)
+    }
+}
+
 /// Does a critic believe in its own policy's value? Its `Q(s, π(s))` on the states the policy meets on held-out
 /// users, set beside the discounted return that actually followed from those states (Monte Carlo, the same
 /// discounting), and its `Q(s, π(s))` on logged states.
