@@ -90,7 +90,7 @@ public struct ValueAudit: Sendable {
     public struct Result: Codable, Sendable, Equatable {
         /// Mean `Q(s, π(s))` over the audited held-out steps.
         public var predicted: Double
-        /// Mean discounted return that followed those steps, with a 95% t-interval over episodes.
+        /// Mean discounted return that followed those steps, with a 95% interval clustered by episode.
         public var realised: SimulationSummary.Estimate
         /// Mean `Q(s, π(s))` over logged states (the dataset's), when given.
         public var predictedOnLoggedStates: Double?
@@ -134,13 +134,25 @@ public struct ValueAudit: Sendable {
         let predicted = audited.isEmpty ? Double.nan : critic.qValues(states: states, actions: actions).reduce(0, +) / Double(audited.count)
         var perEpisode = [Int: (sum: Double, count: Double)]()
         for x in audited { perEpisode[x.episode, default: (0, 0)].sum += x.realised; perEpisode[x.episode, default: (0, 0)].count += 1 }
-        let means = perEpisode.keys.sorted().map { perEpisode[$0]!.sum / perEpisode[$0]!.count }
-        let mean = audited.isEmpty ? Double.nan : audited.reduce(0) { $0 + $1.realised } / Double(audited.count)
-        let ci = means.count > 1 ? tInterval(values: means) : nil
+        let realised = Self.clusteredMean(Array(perEpisode.values))
         return Result(predicted: predicted,
-                      realised: .init(mean: mean, lower: ci?.lower ?? .nan, upper: ci?.upper ?? .nan),
+                      realised: realised,
                       predictedOnLoggedStates: loggedStates.map { predictedOnStates($0, policy: policy, critic: critic, actionSpace: actionSpace) },
                       steps: audited.count)
+    }
+
+    /// The mean over all steps `Σ_e S_e / Σ_e n_e` of episodes with sums `S_e` over `n_e` steps, with the 95%
+    /// t-interval of a ratio estimator clustered by episode (steps of one episode are not independent):
+    /// `Var = E/(E−1) · Σ_e (S_e − m·n_e)² / (Σ_e n_e)²` (Cochran, "Sampling Techniques", 1977, §6.4).
+    static func clusteredMean(_ episodes: [(sum: Double, count: Double)]) -> SimulationSummary.Estimate {
+        let n = episodes.reduce(0) { $0 + $1.count }
+        guard n > 0 else { return .init(mean: .nan, lower: .nan, upper: .nan) }
+        let mean = episodes.reduce(0) { $0 + $1.sum } / n
+        guard episodes.count > 1 else { return .init(mean: mean, lower: .nan, upper: .nan) }
+        let e = Double(episodes.count)
+        let variance = e / (e - 1) * episodes.reduce(0) { $0 + ($1.sum - mean * $1.count) * ($1.sum - mean * $1.count) } / (n * n)
+        let half = StudentT.quantile(0.975, degreesOfFreedom: e - 1) * variance.squareRoot()
+        return .init(mean: mean, lower: mean - half, upper: mean + half)
     }
 
     /// Mean `Q(s, π(s))` over the rows of `states` (raw), π acting deterministically.

@@ -1,8 +1,8 @@
-import Agents
 import EpisodeLog
 import Numerics
 import Rollout
 import Simulator
+@testable import Agents
 import Testing
 
 /// `ValueAudit` against returns computed here from the same simulated sessions.
@@ -56,5 +56,17 @@ struct ValueAuditTests {
         let a0 = world.actionSpace.normalize(world.actionSpace.baseline[0], dimension: 0)
         #expect(abs(result.predicted - (3 + 2 * Double(a0))) < 1e-9)
         #expect(result.realised.lower < result.realised.mean && result.realised.mean < result.realised.upper)
+    }
+
+    @Test("the clustered interval is centred on the step-weighted mean and matches a hand computation")
+    func clusteredInterval() {
+        let episodes: [(sum: Double, count: Double)] = [(10, 2), (30, 4), (6, 3)]
+        let r = ValueAudit.clusteredMean(episodes)
+        let m = 46.0 / 9
+        let residuals = [10 - 2 * m, 30 - 4 * m, 6 - 3 * m]
+        let se = (1.5 * residuals.map { $0 * $0 }.reduce(0, +) / 81).squareRoot()
+        #expect(abs(r.mean - m) < 1e-12)
+        #expect(abs((r.upper - r.mean) - 4.302652729911275 * se) < 1e-6)
+        #expect(abs((r.mean - r.lower) - (r.upper - r.mean)) < 1e-9)
     }
 }
