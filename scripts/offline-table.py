@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Prints the offline-learners table (markdown) from a directory made by scripts/offline-table.sh: compare.json
-(held-out users of worlds 101-102, the behaviour policy first) and each learner's train-offline report."""
+(held-out users of worlds 101-102, the behaviour policy first) and each learner's train-offline report.
+Usage: offline-table.py DIR [COMPARE_JSON]; with a compare file of its own (scripts/offline-datasize.sh,
+scripts/batch-rl-table.sh) only its rows are printed."""
 import glob
 import json
 import os
 import sys
 
 out = sys.argv[1]
-compare = json.load(open(os.path.join(out, "compare.json")))
+own = len(sys.argv) > 2
+compare = json.load(open(sys.argv[2] if own else os.path.join(out, "compare.json")))
 
 
 def interval(v: dict) -> str:
@@ -22,10 +25,15 @@ def row(name: str, e: dict) -> str:
 
 print("| policy | reward / user-day | paired Δ vs behaviour | reward / session | requests / session | sessions / user-day |")
 print("|---|---:|---:|---:|---:|---:|")
-for e in compare["policies"][:2]:
-    print(row(e["policy"].split("@")[0] if e is compare["policies"][0] else "baseline fixed weights", e))
+first = compare["policies"][0]
+print(row(first["policy"].split("@")[0], first))
+for e in compare["policies"][1:]:
+    if e["policy"].startswith("fixed:") or e["policy"] == "baseline":
+        print(row("baseline fixed weights", e))
 for g in compare["groups"]:
-    print(row(os.path.basename(g["name"]).replace("-seed*.ckpt", "") + " (5 seeds)", g))
+    print(row(os.path.basename(g["name"]).replace("-seed*.ckpt", "") + f" ({len(g['members']) if isinstance(g['members'], list) else g['members']} seeds)", g))
+if own:
+    sys.exit(0)
 
 reports = sorted(glob.glob(os.path.join(out, "*-seed*.json")))
 audits = {}

@@ -117,11 +117,18 @@ enum LogCheck {
         return runs[0]
     }
 
-    /// The logical digest of the only run of the log at `url`.
-    static func digest(_ url: URL) throws -> UInt64 {
+    /// The logical digest of the only run of the log at `url`, leaving out the `runs` columns in `excluding`.
+    static func digest(_ url: URL, excluding: Set<String> = []) throws -> UInt64 {
         let log = try EpisodeLogFile.open(path: url.path)
         defer { try? log.close() }
-        return try log.logicalDigest(run: try onlyRun(log).id)
+        return try log.logicalDigest(run: try onlyRun(log).id, excluding: excluding)
+    }
+
+    /// The `policy_parameters` JSON of the only run of the log at `url`.
+    static func policyParameters(_ url: URL) throws -> String {
+        let log = try EpisodeLogFile.open(path: url.path)
+        defer { try? log.close() }
+        return try onlyRun(log).metadata.policyParameters
     }
 
     /// Checks, with the streams, that every stored session of `run` is whole: as many steps as its `requests`

@@ -58,6 +58,42 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
     public var around: String?
     /// Mini-batch size (`nil`: the learner's default).
     public var batchSize: Int?
+    /// The hyper-parameters that belong to one learner (`nil`: its paper's value); giving one to another learner
+    /// is refused.
+    public var learnerParameters = LearnerParameters()
+
+    /// The hyper-parameters that belong to one learner, named as its paper names them.
+    public struct LearnerParameters: Codable, Sendable, Equatable {
+        /// TD3+BC's α (eq. 3; default 2.5).
+        public var td3bcAlpha: Float?
+        /// IQL's expectile τ (eq. 5; default 0.7).
+        public var iqlExpectile: Float?
+        /// IQL's inverse temperature β of advantage-weighted extraction (eq. 7; default 3).
+        public var iqlBeta: Float?
+        /// CQL's conservative weight α (eq. 4; default 5).
+        public var cqlAlpha: Float?
+        /// CQL's Lagrange form with this threshold τ (eq. 30; `nil`: the fixed-α form).
+        public var cqlLagrangeThreshold: Float?
+        /// BCQ's perturbation limit Φ in normalised units (eq. 11; default 0.15).
+        public var bcqPhi: Float?
+        /// BCQ's VAE hidden sizes (default 750, 750, Appendix D).
+        public var bcqVAEHiddenSizes: [Int]?
+
+        public init() {}
+
+        /// The option names given, each with the learner it belongs to.
+        var given: [(option: String, kind: OfflineAgentKind)] {
+            var g: [(String, OfflineAgentKind)] = []
+            if td3bcAlpha != nil { g.append(("--td3bc-alpha", .td3bc)) }
+            if iqlExpectile != nil { g.append(("--iql-expectile", .iql)) }
+            if iqlBeta != nil { g.append(("--iql-beta", .iql)) }
+            if cqlAlpha != nil { g.append(("--cql-alpha", .cql)) }
+            if cqlLagrangeThreshold != nil { g.append(("--cql-lagrange-threshold", .cql)) }
+            if bcqPhi != nil { g.append(("--bcq-phi", .bcq)) }
+            if bcqVAEHiddenSizes != nil { g.append(("--bcq-vae-hidden", .bcq)) }
+            return g
+        }
+    }
 
     public init(kind: OfflineAgentKind) {
         self.kind = kind
@@ -91,6 +127,9 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
                                 + "\"\(hiddenSizes.map(String.init).joined(separator: ","))\"")
         }
         if let batchSize, batchSize <= 0 { throw SettingsError("--batch-size must be positive, got \(batchSize)") }
+        if let other = learnerParameters.given.first(where: { $0.kind != kind }) {
+            throw SettingsError("\(other.option) belongs to --agent \(other.kind.rawValue), not \(kind.rawValue)")
+        }
         if around != nil && actionBox >= 1 { throw SettingsError("--around centres the residual box: give --action-box below 1") }
     }
 
@@ -136,13 +175,27 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         case .bc:
             return try BehaviourCloning(dataset: dataset, configuration: configured(BehaviourCloningConfiguration()), seed: seed)
         case .bcq:
-            return try BCQ(dataset: dataset, configuration: configured(BCQConfiguration()), seed: seed)
+            var c = configured(BCQConfiguration())
+            if let phi = learnerParameters.bcqPhi { c.perturbationLimit = phi }
+            if let sizes = learnerParameters.bcqVAEHiddenSizes { c.vaeHiddenSizes = sizes }
+            return try BCQ(dataset: dataset, configuration: c, seed: seed)
         case .td3bc:
-            return try TD3PlusBC(dataset: dataset, configuration: configured(TD3PlusBCConfiguration()), seed: seed)
+            var c = configured(TD3PlusBCConfiguration())
+            if let alpha = learnerParameters.td3bcAlpha { c.alpha = alpha }
+            return try TD3PlusBC(dataset: dataset, configuration: c, seed: seed)
         case .iql:
-            return try ImplicitQLearning(dataset: dataset, configuration: configured(IQLConfiguration()), seed: seed)
+            var c = configured(IQLConfiguration())
+            if let tau = learnerParameters.iqlExpectile { c.expectile = tau }
+            if let beta = learnerParameters.iqlBeta { c.inverseTemperature = beta }
+            return try ImplicitQLearning(dataset: dataset, configuration: c, seed: seed)
         case .cql:
-            return try ConservativeQLearning(dataset: dataset, configuration: configured(CQLConfiguration()), seed: seed)
+            var c = configured(CQLConfiguration())
+            if let alpha = learnerParameters.cqlAlpha { c.conservativeWeight = alpha }
+            if let threshold = learnerParameters.cqlLagrangeThreshold {
+                c.lagrange = true
+                c.lagrangeThreshold = threshold
+            }
+            return try ConservativeQLearning(dataset: dataset, configuration: c, seed: seed)
         case .td3:
             return try OfflineTD3(dataset: dataset, configuration: configured(TD3Configuration()), seed: seed)
         }

@@ -45,7 +45,7 @@ public enum OfflineDatasetError: Error, Equatable, Sendable, CustomStringConvert
         case .log(let error):
             return error.description
         case .noLogs:
-            return "offline dataset: no episode log given"
+            return "offline dataset: no episode log given (pass one or more --log)"
         case .noRuns(let log):
             return "offline dataset: episode log \(log) holds no run"
         case .noSuchRun(let log, let run, let available):

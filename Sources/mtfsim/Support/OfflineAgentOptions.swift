@@ -37,6 +37,31 @@ struct OfflineAgentOptions: ParsableArguments {
         valueName: "policy"))
     var around: String?
 
+    @Option(name: .customLong("td3bc-alpha"), help: ArgumentHelp("TD3+BC: α, the weight of Q against the BC term (default 2.5).", valueName: "alpha"))
+    var td3bcAlpha: Float?
+
+    @Option(name: .customLong("iql-expectile"), help: ArgumentHelp("IQL: the expectile τ of the value regression (default 0.7).", valueName: "tau"))
+    var iqlExpectile: Float?
+
+    @Option(name: .customLong("iql-beta"), help: ArgumentHelp("IQL: the inverse temperature β of advantage weighting (default 3).", valueName: "beta"))
+    var iqlBeta: Float?
+
+    @Option(name: .customLong("cql-alpha"), help: ArgumentHelp("CQL: the conservative weight α (default 5).", valueName: "alpha"))
+    var cqlAlpha: Float?
+
+    @Option(name: .customLong("cql-lagrange-threshold"), help: ArgumentHelp(
+        "CQL: use the Lagrange form, tuning α so the conservative gap tracks this threshold (default: fixed α).",
+        valueName: "tau"))
+    var cqlLagrangeThreshold: Float?
+
+    @Option(name: .customLong("bcq-phi"), help: ArgumentHelp(
+        "BCQ: the perturbation limit Φ in normalised units of the box (default 0.15, BatchRL-MTF's).", valueName: "phi"))
+    var bcqPhi: Float?
+
+    @Option(name: .customLong("bcq-vae-hidden"), help: ArgumentHelp("BCQ: the VAE's hidden sizes (default 750,750).", valueName: "sizes"),
+            transform: LayerSizes.parse)
+    var bcqVAEHidden: LayerSizes?
+
     /// The settings of a learner of `kind`.
     func settings(kind: OfflineAgentKind) -> OfflineAgentSettings {
         var s = OfflineAgentSettings(kind: kind)
@@ -47,6 +72,13 @@ struct OfflineAgentOptions: ParsableArguments {
         s.discountHalfLifeHours = discountHalfLifeHours
         s.actionBox = actionBox
         s.around = around
+        s.learnerParameters.td3bcAlpha = td3bcAlpha
+        s.learnerParameters.iqlExpectile = iqlExpectile
+        s.learnerParameters.iqlBeta = iqlBeta
+        s.learnerParameters.cqlAlpha = cqlAlpha
+        s.learnerParameters.cqlLagrangeThreshold = cqlLagrangeThreshold
+        s.learnerParameters.bcqPhi = bcqPhi
+        s.learnerParameters.bcqVAEHiddenSizes = bcqVAEHidden?.values
         return s
     }
 

@@ -176,7 +176,7 @@ struct OfflineTrainingRunTests {
         return dataset
     }
 
-    @Test("refusals: no log, a missing run, an unreadable file, a state-dependent --around, an unbuilt learner; nothing written")
+    @Test("refusals: no log, a missing run, an unreadable file, a state-dependent --around, bad settings; nothing written")
     func refusals() throws {
         try Self.withDirectory { directory in
             let checkpoint = directory.appendingPathComponent("out/x.ckpt").path
@@ -203,9 +203,6 @@ struct OfflineTrainingRunTests {
             around.agent.around = actor
             expectRefused(around, logs: [Self.mixtureLog], saying: "depend on the state")
 
-            for kind in [OfflineAgentKind.bc, .bcq, .td3bc, .iql, .cql] {
-                expectRefused(Self.settings(kind), logs: [Self.mixtureLog], saying: kind.rawValue)
-            }
             var bad = Self.settings()
             bad.agent.discount = 1
             expectRefused(bad, logs: [Self.mixtureLog], saying: "--discount")
@@ -261,6 +258,27 @@ struct OfflineTrainingRunTests {
         #expect(throws: SettingsError.self) { _ = try timed.makeLearner(dataset: OfflineDataset(environment: environment, batch: untimed), seed: 1) }
         let learner = try OfflineAgentSettings(kind: .td3).makeLearner(dataset: OfflineDataset(environment: environment, batch: untimed), seed: 1)
         #expect(type(of: learner).name == "td3")
+
+        // A learner's own hyper-parameters reach its configuration; the paper's values stay otherwise; another
+        // learner's are refused, naming the option.
+        let dataset = OfflineDataset(environment: environment, batch: untimed)
+        func built<L>(_ kind: OfflineAgentKind, as type: L.Type, _ change: (inout OfflineAgentSettings.LearnerParameters) -> Void) throws -> L {
+            var s = OfflineAgentSettings(kind: kind)
+            s.hiddenSizes = [8]
+            change(&s.learnerParameters)
+            return try #require(try s.makeLearner(dataset: dataset, seed: 1) as? L)
+        }
+        #expect(try built(.td3bc, as: TD3PlusBC.self) { _ in }.configuration.alpha == 2.5)
+        #expect(try built(.td3bc, as: TD3PlusBC.self) { $0.td3bcAlpha = 10 }.configuration.alpha == 10)
+        let iql = try built(.iql, as: ImplicitQLearning.self) { $0.iqlExpectile = 0.9; $0.iqlBeta = 10 }.configuration
+        #expect(iql.expectile == 0.9 && iql.inverseTemperature == 10 && iql.maximumWeight == 100)
+        let cql = try built(.cql, as: ConservativeQLearning.self) { $0.cqlAlpha = 1; $0.cqlLagrangeThreshold = 5 }.configuration
+        #expect(cql.conservativeWeight == 1 && cql.lagrange && cql.lagrangeThreshold == 5)
+        #expect(try built(.cql, as: ConservativeQLearning.self) { _ in }.configuration.lagrange == false)
+        let bcq = try built(.bcq, as: BCQ.self) { $0.bcqPhi = 0.05; $0.bcqVAEHiddenSizes = [16, 16] }.configuration
+        #expect(bcq.perturbationLimit == 0.05 && bcq.vaeHiddenSizes == [16, 16] && bcq.targetMixing == 0.75)
+        #expect(refusal { $0.learnerParameters.iqlBeta = 3 }?.contains("--iql-beta belongs to --agent iql, not bcq") == true)
+        #expect(refusal { $0.learnerParameters.bcqPhi = 0.1 } == nil)
     }
 
     @Test("curve diagnostics are step-weighted means of the updates' diagnostics (actor loss over actor steps)")
