@@ -70,6 +70,8 @@ import Testing
                 (["--agent", "td3", "--log", log.path, "--action-box", "0.5", "--around", "actor.ckpt"], ["actor.ckpt", "state"]),
                 (["--agent", "td3", "--log", log.path, "--action-box", "0.5", "--around", text.path], [text.path]),
                 (["--agent", "td3", "--log", log.path, "--discount", "1.5"], ["--discount"]),
+                (["--agent", "td3", "--log", log.path, "--iql-beta", "3"], ["--iql-beta", "iql", "td3"]),
+                (["--agent", "iql", "--log", log.path, "--iql-expectile", "1.5"], ["expectile"]),
             ]
             for (arguments, words) in cases {
                 let result = try CLI.run(["train-offline", "--out", "refused/x.ckpt"] + arguments + Self.small, in: directory)
