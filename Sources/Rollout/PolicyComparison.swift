@@ -50,8 +50,9 @@ public struct PolicyComparison: Sendable {
         for seed in seeds {
             let world = try World(config: config, seed: seed)
             let ranker = OracleNoiseRanker(config: config)
-            for (p, spec) in specs.enumerated() {
-                let policy = try resolve(spec, world)
+            // Every policy is resolved before any runs, so that a bad spec or checkpoint is refused at once.
+            let policies = try specs.map { try resolve($0, world) }
+            for (p, policy) in policies.enumerated() {
                 specNames[p] = policy.spec
                 let output = Simulation(world: world, ranker: ranker, policy: policy, seed: seed, users: users)
                     .run(.init(sessions: sessions, threads: threads))

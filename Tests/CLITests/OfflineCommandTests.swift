@@ -1,3 +1,4 @@
+import EpisodeLog
 import Foundation
 import Testing
 
@@ -80,6 +81,63 @@ import Testing
                 #expect(lines.count == 1, "expected a one-line error: \(result)")
                 for word in words { #expect(lines.first?.contains(word) == true, "the error does not say \(word): \(result)") }
                 #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)) == before, "\(result)")
+            }
+        }
+    }
+
+    @Test func logsOfOtherEnvironmentsEmptyRunsAndCheckpointsOfTheWrongKindAreRefused() throws {
+        try withTemporaryDirectory { directory in
+            let log = try Self.makeLog(in: directory)
+            let other = directory.appendingPathComponent("ecommerce.sqlite")
+            let simulated = try CLI.run(["simulate", "--env", "ecommerce", "--seed", "5", "--sessions", "20",
+                                         "--log", other.path], in: directory)
+            try #require(simulated.succeeded, "\(simulated)")
+            // A log whose only run has no session.
+            let empty = directory.appendingPathComponent("empty.sqlite")
+            do {
+                let reader = try EpisodeLogFile.open(path: log.path)
+                let metadata = try LogCheck.onlyRun(reader).metadata
+                try reader.close()
+                let writer = try EpisodeLogFile.create(path: empty.path)
+                _ = try writer.beginRun(metadata)
+                try writer.finishRun()
+                try writer.close()
+            }
+            // A BCQ policy and a ranker: checkpoints of two other kinds than `train`'s.
+            let bcq = try CLI.run(["train-offline", "--agent", "bcq", "--log", log.path, "--out", "bcq.ckpt",
+                                   "--bcq-vae-hidden", "8,8"] + Self.small, in: directory)
+            try #require(bcq.succeeded, "\(bcq)")
+            let ranker = try CLI.run(["train-ranker", "--log", log.path, "--epochs", "1", "--expert-layers", "8",
+                                      "--tower-layers", "4", "--out", "ranker.ckpt"], in: directory)
+            try #require(ranker.succeeded, "\(ranker)")
+
+            // BCQ's policy is taken wherever a policy is.
+            for arguments in [["simulate", "--env", "tiny", "--seed", "5", "--sessions", "20", "--no-log", "--policy", "bcq.ckpt"],
+                              ["compare", "--env", "tiny", "--first-seed", "5", "--seeds", "1", "--sessions", "20", "--policies", "baseline,bcq.ckpt"]] {
+                let result = try CLI.run(arguments, in: directory)
+                #expect(result.succeeded, "\(result)")
+            }
+
+            // SQLite may leave a WAL log's `-shm` and `-wal` files beside it after a read: not outputs.
+            func outputs() throws -> Set<String> {
+                Set(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasSuffix("-shm") && !$0.hasSuffix("-wal") })
+            }
+            let before = try outputs()
+            let cases: [(arguments: [String], words: [String])] = [
+                (["train-offline", "--agent", "td3", "--log", log.path, "--log", other.path], [log.path, other.path]),
+                (["train-offline", "--agent", "td3", "--log", empty.path], [empty.path, "no transition"]),
+                (["train-offline", "--agent", "td3", "--log", log.path, "--action-box", "0.5", "--around", "bcq.ckpt"], ["bcq.ckpt"]),
+                (["simulate", "--env", "tiny", "--no-log", "--policy", "ranker.ckpt"], ["ranker.ckpt"]),
+                (["compare", "--env", "tiny", "--sessions", "20", "--policies", "baseline,ranker.ckpt"], ["ranker.ckpt"]),
+            ]
+            for (arguments, words) in cases {
+                let trainOptions = arguments[0] == "train-offline" ? ["--out", "refused/x.ckpt"] + Self.small : []
+                let result = try CLI.run(arguments + trainOptions, in: directory)
+                #expect(!result.succeeded && !result.signalled, "\(result)")
+                let lines = LogCheck.lines(result.stderr)
+                #expect(lines.count == 1, "expected a one-line error: \(result)")
+                for word in words { #expect(lines.first?.contains(word) == true, "the error does not say \(word): \(result)") }
+                #expect(try outputs() == before, "\(result)")
             }
         }
     }
