@@ -162,6 +162,24 @@ public struct TrainingRun: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Throws when `path` could not be written: it is a folder, or the nearest folder on its way that exists is not
+    /// writable. Checked before a run starts, so that hours of training do not end in a refusal.
+    static func checkWritable(_ path: String) throws(OfflineRunError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw OfflineRunError("cannot write \(path): it is a folder")
+        }
+        var folder = (path as NSString).deletingLastPathComponent
+        if folder.isEmpty { folder = "." }
+        while !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            let parent = (folder as NSString).deletingLastPathComponent
+            folder = parent.isEmpty ? "." : parent
+        }
+        guard isFolder.boolValue, FileManager.default.isWritableFile(atPath: folder) else {
+            throw OfflineRunError("cannot write \(path): \(folder) is not a writable folder")
+        }
+    }
+
     static func createParentDirectory(of path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

@@ -36,8 +36,7 @@ public struct OfflineBenchmark: Sendable {
         }
     }
 
-    /// The offline learners `bench offline` times, with their default hyper-parameters. The learners of issue 13
-    /// join this list as they land.
+    /// The offline learners `bench offline` times (every `OfflineAgentKind`), with their default hyper-parameters.
     public static let offlineLearners: [LearnerEntry] = [
         .learner(BehaviourCloning.self, configuration: BehaviourCloningConfiguration()),
         .learner(BCQ.self, configuration: BCQConfiguration()),

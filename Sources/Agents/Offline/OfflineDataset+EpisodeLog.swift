@@ -34,6 +34,13 @@ extension OfflineDataset {
                             discounting: Discounting? = nil, batchSize: Int = 4096,
                             progress: LoadProgress? = nil) throws(OfflineDatasetError) -> OfflineDataset {
         guard !logs.isEmpty else { throw .noLogs }
+        var seen = Set<String>()
+        for log in logs where !seen.insert(URL(fileURLWithPath: log).standardizedFileURL.resolvingSymlinksInPath().path).inserted {
+            throw .duplicate("episode log \(log)")
+        }
+        if let runs, let run = runs.enumerated().first(where: { runs[..<$0.offset].contains($0.element) })?.element {
+            throw .duplicate("run \(run)")
+        }
         var readers: [EpisodeLogReader] = []
         defer { for reader in readers { try? reader.close() } }
         do {
@@ -47,8 +54,9 @@ extension OfflineDataset {
         } catch let error as EpisodeLogError {
             throw .log(error)
         } catch {
-            throw .log(EpisodeLogError(path: logs[min(readers.count, logs.count - 1)],
-                                       kind: .io(String(describing: error))))
+            // Opening names its file; past that, the snapshot read that failed could be any of them.
+            let path = readers.count < logs.count ? logs[readers.count] : logs.joined(separator: ", ")
+            throw .log(EpisodeLogError(path: path, kind: .io(String(describing: error))))
         }
     }
 

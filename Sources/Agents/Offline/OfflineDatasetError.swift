@@ -20,6 +20,8 @@ public enum OfflineDatasetError: Error, Equatable, Sendable, CustomStringConvert
     case log(EpisodeLogError)
     /// No log was given.
     case noLogs
+    /// A log, or a run id, is given twice (its transitions would count twice).
+    case duplicate(String)
     /// A log holds no run.
     case noRuns(log: String)
     /// A requested run id is not in a log (`available`: the ids it has).
@@ -44,6 +46,8 @@ public enum OfflineDatasetError: Error, Equatable, Sendable, CustomStringConvert
         switch self {
         case .log(let error):
             return error.description
+        case .duplicate(let what):
+            return "offline dataset: \(what) is given twice; each log and run is read once"
         case .noLogs:
             return "offline dataset: no episode log given (pass one or more --log)"
         case .noRuns(let log):

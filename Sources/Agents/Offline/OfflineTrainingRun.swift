@@ -96,6 +96,7 @@ public struct OfflineTrainingRun: Sendable {
     ///   writing files.
     public func run(progress: (Int) throws -> Void = { _ in }, note: (String) throws -> Void = { _ in }) throws -> Result {
         try settings.validate()
+        try TrainingRun.checkWritable(checkpoint)
         let clock = ContinuousClock(), start = clock.now
         let (world, rankerName) = try Self.firstRunWorld(logs: logs, ids: runs)
         let ranker = try SimulationRanker.make(rankerName, world: world)
@@ -109,8 +110,14 @@ public struct OfflineTrainingRun: Sendable {
         result.report.loggedDiscountedReturn = loggedReturn
         result.report.wallSeconds = (clock.now - start).seconds
         try TrainingRun.createParentDirectory(of: checkpoint)
-        try result.policy.save(to: URL(fileURLWithPath: checkpoint))
-        try Self.writeCurve(result.report.curve, to: TrainingRun.curvePath(for: checkpoint))
+        let curvePath = TrainingRun.curvePath(for: checkpoint)
+        try Self.writeCurve(result.report.curve, to: curvePath)
+        do {
+            try result.policy.save(to: URL(fileURLWithPath: checkpoint))
+        } catch {
+            try? FileManager.default.removeItem(atPath: curvePath)
+            throw error
+        }
         return result
     }
 

@@ -132,9 +132,14 @@ public struct ValueAudit: Sendable {
             min(max(actionSpace.normalize(audited[r].action[c], dimension: c), -1), 1)
         }
         let predicted = audited.isEmpty ? Double.nan : critic.qValues(states: states, actions: actions).reduce(0, +) / Double(audited.count)
-        var perEpisode = [Int: (sum: Double, count: Double)]()
-        for x in audited { perEpisode[x.episode, default: (0, 0)].sum += x.realised; perEpisode[x.episode, default: (0, 0)].count += 1 }
-        let realised = Self.clusteredMean(Array(perEpisode.values))
+        // `audited` is in episode order: sum each episode's run of steps, in that order (reproducible bit for bit).
+        var perEpisode: [(sum: Double, count: Double)] = []
+        for (i, x) in audited.enumerated() {
+            if i == 0 || audited[i - 1].episode != x.episode { perEpisode.append((0, 0)) }
+            perEpisode[perEpisode.count - 1].sum += x.realised
+            perEpisode[perEpisode.count - 1].count += 1
+        }
+        let realised = Self.clusteredMean(perEpisode)
         return Result(predicted: predicted,
                       realised: realised,
                       predictedOnLoggedStates: loggedStates.map { predictedOnStates($0, policy: policy, critic: critic, actionSpace: actionSpace) },

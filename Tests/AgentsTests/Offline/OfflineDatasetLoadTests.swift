@@ -355,6 +355,11 @@ struct OfflineDatasetLoadTests {
         guard case .log(let newerCause) = error, case .newerSchema(99, _) = newerCause.kind else { Issue.record("\(error)"); return }
 
         #expect(throws: OfflineDatasetError.noLogs) { _ = try OfflineDataset.load(logs: []) }
+        // The same log twice, under another spelling of its path, or a run twice: its transitions would count twice.
+        let respelled = (folder.path as NSString).appendingPathComponent("./" + (good as NSString).lastPathComponent)
+        error = try Self.refusal([good, respelled], folder: folder, mentions: [respelled, "twice"])
+        #expect(error == .duplicate("episode log \(respelled)"))
+        #expect(throws: OfflineDatasetError.duplicate("run 1")) { _ = try OfflineDataset.load(logs: [good], runs: [1, 1]) }
     }
 
     @Test("discounting by time is refused, with one line, for a run whose step times are unknown")

@@ -203,6 +203,11 @@ struct OfflineTrainingRunTests {
             around.agent.around = actor
             expectRefused(around, logs: [Self.mixtureLog], saying: "depend on the state")
 
+            // A checkpoint path that cannot be written is refused before the logs are read.
+            let folder = OfflineTrainingRun(settings: Self.settings(), logs: [Self.mixtureLog], seed: 1, threads: 1,
+                                            checkpoint: directory.path)
+            #expect(throws: OfflineRunError("cannot write \(directory.path): it is a folder")) { _ = try folder.run() }
+
             var bad = Self.settings()
             bad.agent.discount = 1
             expectRefused(bad, logs: [Self.mixtureLog], saying: "--discount")
