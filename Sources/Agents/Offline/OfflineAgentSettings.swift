@@ -78,6 +78,8 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         public var bcqPhi: Float?
         /// BCQ's VAE hidden sizes (default 750, 750, Appendix D).
         public var bcqVAEHiddenSizes: [Int]?
+        /// BC's likelihood: a Gaussian (the default) or a deterministic actor fitted by mean squared error.
+        public var bcLikelihood: BehaviourLikelihood?
 
         public init() {}
 
@@ -91,6 +93,7 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
             if cqlLagrangeThreshold != nil { g.append(("--cql-lagrange-threshold", .cql)) }
             if bcqPhi != nil { g.append(("--bcq-phi", .bcq)) }
             if bcqVAEHiddenSizes != nil { g.append(("--bcq-vae-hidden", .bcq)) }
+            if bcLikelihood != nil { g.append(("--bc-likelihood", .bc)) }
             return g
         }
     }
@@ -173,11 +176,14 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         }
         switch kind {
         case .bc:
-            return try BehaviourCloning(dataset: dataset, configuration: configured(BehaviourCloningConfiguration()), seed: seed)
+            var c = configured(BehaviourCloningConfiguration())
+            if let likelihood = learnerParameters.bcLikelihood { c.likelihood = likelihood }
+            return try BehaviourCloning(dataset: dataset, configuration: c, seed: seed)
         case .bcq:
             var c = configured(BCQConfiguration())
             if let phi = learnerParameters.bcqPhi { c.perturbationLimit = phi }
             if let sizes = learnerParameters.bcqVAEHiddenSizes { c.vaeHiddenSizes = sizes }
+            if let learningRate { c.vaeLearningRate = learningRate }
             return try BCQ(dataset: dataset, configuration: c, seed: seed)
         case .td3bc:
             var c = configured(TD3PlusBCConfiguration())

@@ -62,6 +62,11 @@ struct OfflineAgentOptions: ParsableArguments {
             transform: LayerSizes.parse)
     var bcqVAEHidden: LayerSizes?
 
+    @Option(name: .customLong("bc-likelihood"), help: ArgumentHelp(
+        "BC: gaussian (maximum likelihood of a squashed Gaussian, the default) or deterministic (mean squared error).",
+        valueName: "kind"))
+    var bcLikelihood: BehaviourLikelihood?
+
     /// The settings of a learner of `kind`.
     func settings(kind: OfflineAgentKind) -> OfflineAgentSettings {
         var s = OfflineAgentSettings(kind: kind)
@@ -79,6 +84,7 @@ struct OfflineAgentOptions: ParsableArguments {
         s.learnerParameters.cqlLagrangeThreshold = cqlLagrangeThreshold
         s.learnerParameters.bcqPhi = bcqPhi
         s.learnerParameters.bcqVAEHiddenSizes = bcqVAEHidden?.values
+        s.learnerParameters.bcLikelihood = bcLikelihood
         return s
     }
 
@@ -98,6 +104,7 @@ struct OfflineAgentOptions: ParsableArguments {
 }
 
 extension BatchRLExploration.Kernel: ExpressibleByArgument {}
+extension BehaviourLikelihood: ExpressibleByArgument {}
 
 extension CommandFailure {
     /// `error` as one line (`Error: …` without the usage text).

@@ -282,6 +282,13 @@ struct OfflineTrainingRunTests {
         #expect(try built(.cql, as: ConservativeQLearning.self) { _ in }.configuration.lagrange == false)
         let bcq = try built(.bcq, as: BCQ.self) { $0.bcqPhi = 0.05; $0.bcqVAEHiddenSizes = [16, 16] }.configuration
         #expect(bcq.perturbationLimit == 0.05 && bcq.vaeHiddenSizes == [16, 16] && bcq.targetMixing == 0.75)
+        #expect(try built(.bc, as: BehaviourCloning.self) { _ in }.configuration.likelihood == .gaussian)
+        #expect(try built(.bc, as: BehaviourCloning.self) { $0.bcLikelihood = .deterministic }.configuration.likelihood == .deterministic)
+        var everyNetwork = OfflineAgentSettings(kind: .bcq)
+        everyNetwork.hiddenSizes = [8]
+        everyNetwork.learningRate = 5e-4
+        let rates = try #require(try everyNetwork.makeLearner(dataset: dataset, seed: 1) as? BCQ).configuration
+        #expect(rates.vaeLearningRate == 5e-4 && rates.actorCritic.criticLearningRate == 5e-4 && rates.actorCritic.actorLearningRate == 5e-4)
         #expect(refusal { $0.learnerParameters.iqlBeta = 3 }?.contains("--iql-beta belongs to --agent iql, not bcq") == true)
         #expect(refusal { $0.learnerParameters.bcqPhi = 0.1 } == nil)
     }
