@@ -133,6 +133,11 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         if let other = learnerParameters.given.first(where: { $0.kind != kind }) {
             throw SettingsError("\(other.option) belongs to --agent \(other.kind.rawValue), not \(kind.rawValue)")
         }
+        do {
+            try learnerConfiguration.validate()
+        } catch {
+            throw SettingsError("--agent \(kind.rawValue): \(error.field) \(error.message)")
+        }
         if around != nil && actionBox >= 1 { throw SettingsError("--around centres the residual box: give --action-box below 1") }
     }
 
@@ -174,36 +179,74 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
             throw SettingsError("--discount-half-life-hours needs the logged time of every transition; "
                                 + "\(dataset.count - dataset.timedCount) of \(dataset.count) have none (a log written before schema 3)")
         }
+        switch learnerConfiguration {
+        case .bc(let c): return try BehaviourCloning(dataset: dataset, configuration: c, seed: seed)
+        case .bcq(let c): return try BCQ(dataset: dataset, configuration: c, seed: seed)
+        case .td3bc(let c): return try TD3PlusBC(dataset: dataset, configuration: c, seed: seed)
+        case .iql(let c): return try ImplicitQLearning(dataset: dataset, configuration: c, seed: seed)
+        case .cql(let c): return try ConservativeQLearning(dataset: dataset, configuration: c, seed: seed)
+        case .td3(let c): return try OfflineTD3(dataset: dataset, configuration: c, seed: seed)
+        }
+    }
+
+    /// The learner's configuration: its paper's defaults, with these settings and its own parameters applied.
+    /// With the Lagrange form, CQL's α defaults to 1, as in the authors' code (`min_q_weight` 1 `with_lagrange`;
+    /// the fixed form's 5 would make the dual variable track a gap of τ/5).
+    public var learnerConfiguration: OfflineLearnerConfiguration {
+        let p = learnerParameters
         switch kind {
         case .bc:
             var c = configured(BehaviourCloningConfiguration())
-            if let likelihood = learnerParameters.bcLikelihood { c.likelihood = likelihood }
-            return try BehaviourCloning(dataset: dataset, configuration: c, seed: seed)
+            if let likelihood = p.bcLikelihood { c.likelihood = likelihood }
+            return .bc(c)
         case .bcq:
             var c = configured(BCQConfiguration())
-            if let phi = learnerParameters.bcqPhi { c.perturbationLimit = phi }
-            if let sizes = learnerParameters.bcqVAEHiddenSizes { c.vaeHiddenSizes = sizes }
+            if let phi = p.bcqPhi { c.perturbationLimit = phi }
+            if let sizes = p.bcqVAEHiddenSizes { c.vaeHiddenSizes = sizes }
             if let learningRate { c.vaeLearningRate = learningRate }
-            return try BCQ(dataset: dataset, configuration: c, seed: seed)
+            return .bcq(c)
         case .td3bc:
             var c = configured(TD3PlusBCConfiguration())
-            if let alpha = learnerParameters.td3bcAlpha { c.alpha = alpha }
-            return try TD3PlusBC(dataset: dataset, configuration: c, seed: seed)
+            if let alpha = p.td3bcAlpha { c.alpha = alpha }
+            return .td3bc(c)
         case .iql:
             var c = configured(IQLConfiguration())
-            if let tau = learnerParameters.iqlExpectile { c.expectile = tau }
-            if let beta = learnerParameters.iqlBeta { c.inverseTemperature = beta }
-            return try ImplicitQLearning(dataset: dataset, configuration: c, seed: seed)
+            if let tau = p.iqlExpectile { c.expectile = tau }
+            if let beta = p.iqlBeta { c.inverseTemperature = beta }
+            return .iql(c)
         case .cql:
             var c = configured(CQLConfiguration())
-            if let alpha = learnerParameters.cqlAlpha { c.conservativeWeight = alpha }
-            if let threshold = learnerParameters.cqlLagrangeThreshold {
+            if let threshold = p.cqlLagrangeThreshold {
                 c.lagrange = true
                 c.lagrangeThreshold = threshold
+                c.conservativeWeight = 1
             }
-            return try ConservativeQLearning(dataset: dataset, configuration: c, seed: seed)
+            if let alpha = p.cqlAlpha { c.conservativeWeight = alpha }
+            return .cql(c)
         case .td3:
-            return try OfflineTD3(dataset: dataset, configuration: configured(TD3Configuration()), seed: seed)
+            return .td3(configured(TD3Configuration()))
+        }
+    }
+}
+
+/// An offline learner's full configuration, by kind (`OfflineAgentSettings.learnerConfiguration`).
+public enum OfflineLearnerConfiguration: Sendable {
+    case bc(BehaviourCloningConfiguration)
+    case bcq(BCQConfiguration)
+    case td3bc(TD3PlusBCConfiguration)
+    case iql(IQLConfiguration)
+    case cql(CQLConfiguration)
+    case td3(TD3Configuration)
+
+    /// Throws the first value out of the learner's range.
+    public func validate() throws(AgentConfigurationError) {
+        switch self {
+        case .bc(let c): try c.validate()
+        case .bcq(let c): try c.validate()
+        case .td3bc(let c): try c.validate()
+        case .iql(let c): try c.validate()
+        case .cql(let c): try c.validate()
+        case .td3(let c): try c.validate()
         }
     }
 }

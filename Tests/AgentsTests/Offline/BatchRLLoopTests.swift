@@ -130,6 +130,12 @@ struct BatchRLLoopTests {
             s.agent.actionBox = 0.5
             s.agent.around = "fixed:1"
             #expect(throws: PolicySpec.ParseError.self) { _ = try Self.loop(s, directory: directory).run() }
+            // A learner's own parameter out of its range is refused before round 0 logs.
+            s = Self.settings()
+            s.agent = OfflineAgentSettings(kind: .iql)
+            s.agent.learnerParameters.iqlExpectile = 1.5
+            let refusal = #expect(throws: SettingsError.self) { _ = try Self.loop(s, directory: directory).run() }
+            #expect(refusal?.message.hasPrefix("--agent iql: expectile") == true, "\(String(describing: refusal))")
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
         }
     }

@@ -280,6 +280,8 @@ struct OfflineTrainingRunTests {
         let cql = try built(.cql, as: ConservativeQLearning.self) { $0.cqlAlpha = 1; $0.cqlLagrangeThreshold = 5 }.configuration
         #expect(cql.conservativeWeight == 1 && cql.lagrange && cql.lagrangeThreshold == 5)
         #expect(try built(.cql, as: ConservativeQLearning.self) { _ in }.configuration.lagrange == false)
+        let lagrange = try built(.cql, as: ConservativeQLearning.self) { $0.cqlLagrangeThreshold = 10 }.configuration
+        #expect(lagrange.lagrange && lagrange.conservativeWeight == 1 && CQLConfiguration().conservativeWeight == 5)
         let bcq = try built(.bcq, as: BCQ.self) { $0.bcqPhi = 0.05; $0.bcqVAEHiddenSizes = [16, 16] }.configuration
         #expect(bcq.perturbationLimit == 0.05 && bcq.vaeHiddenSizes == [16, 16] && bcq.targetMixing == 0.75)
         #expect(try built(.bc, as: BehaviourCloning.self) { _ in }.configuration.likelihood == .gaussian)
