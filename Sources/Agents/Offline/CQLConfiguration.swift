@@ -7,6 +7,12 @@
 /// log-sum-exp temperature 1; the Lagrange form off, with threshold τ = 10 (the authors' `lagrange_thresh`) and the
 /// dual variable's learning rate equal to the critics' (as in their code). The soft TD target omits the entropy
 /// term (the authors' `deterministic_backup`), and the temperature learns at the policy's rate (as in their code).
+///
+/// Departures from the authors' code: no behaviour-cloning warm start (their policy loss is α·log π − log π(a|s) on
+/// the logged actions for the first `policy_eval_start` = 40,000 steps; here the SAC policy loss from the first
+/// step); the actor updates after the critics within a step (before them in their code; the two orders differ
+/// only by one step's lag); their MuJoCo networks have three hidden layers of 256, the default here two.
+/// `OfflineAgentSettings` sets α = 1 when the Lagrange form is chosen, as their `min_q_weight` is with it.
 public struct CQLConfiguration: AgentConfiguration {
     public var actorCritic: ActorCriticConfiguration = {
         var c = ActorCriticConfiguration()

@@ -20,7 +20,9 @@ public struct IQLConfiguration: AgentConfiguration {
     public var minimumLogStd: Float = -5
     public var maximumLogStd: Float = 2
     /// When positive, the actor's learning rate follows a cosine decay to 0 over this many actor updates (the
-    /// authors' `opt_decay_schedule="cosine"` over their `max_steps`); 0 keeps it constant.
+    /// authors' `opt_decay_schedule="cosine"` over their `max_steps`); 0 keeps it constant, the default here: a
+    /// departure from their code, so that a run's learner does not depend on how many steps it is told to take
+    /// (a checkpoint after n steps of a longer run equals one of an n-step run).
     public var actorCosineDecaySteps: Int = 0
 
     public init() {}

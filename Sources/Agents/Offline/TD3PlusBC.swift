@@ -6,7 +6,8 @@ import Numerics
 /// their support (`TD3PlusBCActorLoss`, eqs. 3–4). The critics, their clipped double-Q target with target policy
 /// smoothing, the delayed actor and target updates and every default are TD3's (Fujimoto et al. 2018): σ̃ = 0.2
 /// clipped at 0.5, delay 2, τ = 0.005, two hidden layers of 256, Adam at 3·10⁻⁴, mini-batches of 256. States are
-/// normalised by the dataset's mean and standard deviation, as the paper's §5 prescribes.
+/// normalised by the dataset's mean and standard deviation, as the paper's §5 prescribes; then, as every learner
+/// here, clipped to ±5 standard deviations (`ActorCriticConfiguration.observationClip`; the paper does not clip).
 ///
 /// Diagnostics: `actorLoss` is the whole actor loss, `meanQ` the first critic on the logged actions;
 /// `behaviourCloningLoss` holds the behaviour-cloning term of the last `update`.
