@@ -21,9 +21,10 @@ for s in $seeds; do
   echo "$B batch-rl --agent $agent --seed $s --threads 1 --rounds 4 --sessions-per-round 5000 --steps-per-round $steps \
     --hidden 64,64 --discount-half-life-hours 6 --eval-episodes 64 --out-dir $dir --json > $dir.json"
 done | xargs -r -P "$jobs" -I{} sh -c "{}"
+class="[$(echo $seeds | tr -d ' ')]"   # the seeds as a glob class: each group holds exactly these seeds
 policies="mixture"
-for k in 0 1 2 3; do policies="$policies,$out/batch-rl-$agent-seed*/round-$k.ckpt"; done
-[ -f "$out/$agent-seed1.ckpt" ] && policies="$policies,$out/$agent-seed*.ckpt"
-$B compare --first-seed 101 --seeds 2 --sessions 10000 --threads "$jobs" --json --policies "$policies" \
+for k in 0 1 2 3; do policies="$policies,$out/batch-rl-$agent-seed$class/round-$k.ckpt"; done
+[ -f "$out/$agent-seed1.ckpt" ] && policies="$policies,$out/$agent-seed$class.ckpt"
+$B compare --first-seed 101 --seeds 2 --sessions 10000 --threads 2 --json --policies "$policies" \
   > "$out/batch-rl-$agent.json"
 python3 scripts/offline-table.py "$out" "$out/batch-rl-$agent.json"

@@ -3,7 +3,8 @@
 # 20,000 and 80,000 sessions (the same training worlds and seeds as scripts/offline-table.sh), then compared with the
 # behaviour on the held-out users of worlds 101-102 (10,000 sessions each, common random numbers, behaviour first).
 # Usage: scripts/offline-datasize.sh AGENT [STEPS] [JOBS] [SEEDS]
-#   defaults: 20000 gradient steps, 2 parallel jobs, seeds "1 2 3 4 5"; hidden 64,64 and half-life 6 h as the table.
+#   defaults: 20000 gradient steps, 2 parallel jobs, seeds "1 2 3 4 5"; hidden 64,64 and half-life 6 h as the table;
+#   `compare` runs on 2 threads.
 #   Environment: LOGS (default logs/offline), OUT (default models/offline), MTFSIM (the binary). The 20,000-session
 #   runs of scripts/offline-table.sh are reused; runs whose checkpoint exists are skipped.
 set -euo pipefail
@@ -23,9 +24,9 @@ for n in 2000 5000 20000 80000; do for s in $seeds; do
     --hidden 64,64 --discount-half-life-hours 6 --eval-interval $steps --eval-episodes 64 \
     --out $out/$name.ckpt --json > $out/$name.json"
 done; done | xargs -r -P "$jobs" -I{} sh -c "{}"
+class="[$(echo $seeds | tr -d ' ')]"   # the seeds as a glob class: each group holds exactly these seeds
 policies="mixture"
-for n in 2000 5000 80000; do policies="$policies,$out/$agent-$n-seed*.ckpt"; done
-policies="$policies,$out/$agent-seed*.ckpt"
-mtfsim_compare() { $B compare --first-seed 101 --seeds 2 --sessions 10000 --threads "$jobs" --json --policies "$policies"; }
-mtfsim_compare > "$out/datasize-$agent.json"
+for n in 2000 5000 80000; do policies="$policies,$out/$agent-$n-seed$class.ckpt"; done
+policies="$policies,$out/$agent-seed$class.ckpt"
+$B compare --first-seed 101 --seeds 2 --sessions 10000 --threads 2 --json --policies "$policies" > "$out/datasize-$agent.json"
 python3 scripts/offline-table.py "$out" "$out/datasize-$agent.json"
