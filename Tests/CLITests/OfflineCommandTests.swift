@@ -113,7 +113,8 @@ import Testing
 
             // BCQ's policy is taken wherever a policy is.
             for arguments in [["simulate", "--env", "tiny", "--seed", "5", "--sessions", "20", "--no-log", "--policy", "bcq.ckpt"],
-                              ["compare", "--env", "tiny", "--first-seed", "5", "--seeds", "1", "--sessions", "20", "--policies", "baseline,bcq.ckpt"]] {
+                              ["compare", "--env", "tiny", "--first-seed", "5", "--seeds", "1", "--sessions", "20", "--policies", "baseline,bcq.ckpt"],
+                              ["replay", log.path, "--resimulate", "--policy", "bcq.ckpt"]] {
                 let result = try CLI.run(arguments, in: directory)
                 #expect(result.succeeded, "\(result)")
             }
