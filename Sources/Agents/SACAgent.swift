@@ -14,27 +14,21 @@ public struct SACAgent: OnlineAgent {
     public private(set) var actor: ActorNetwork
     public private(set) var critics: [Critic]
     public private(set) var targetCritics: [Critic]
-    public private(set) var temperature: Temperature
-    var actorOptimizer: Adam
+    /// The actor and temperature step, with α and their optimisers.
+    public private(set) var policyImprovement: SoftPolicyImprovement
     var criticOptimizers: [Adam]
-    var temperatureOptimizer: Adam
     public private(set) var updateCount = 0
 
     private var noise: Matrix
     private var nextActions = Matrix(rows: 0, columns: 0)
     private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
     private var targets = Matrix(rows: 0, columns: 0)
-    private var policyWorkspace = SoftPolicyLoss.Workspace()
 
     /// A fresh agent; weights are drawn from `seed`.
     public init(environment: AgentEnvironment, configuration: SACConfiguration = SACConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
-        let uniformEntropy = Float(environment.actionDimension) * Float(Elementary.log(2.0))
-        if let h = configuration.targetEntropy, !(h < uniformEntropy) {
-            throw AgentConfigurationError(field: "targetEntropy", message: "must be below dim(A)·log 2 = \(uniformEntropy), "
-                                          + "the entropy of the uniform distribution on the normalised box; got \(h)")
-        }
+        policyImprovement = try SoftPolicyImprovement(configuration: configuration, actionDimension: environment.actionDimension)
         self.configuration = configuration
         self.environment = environment
         let settings = configuration.actorCritic
@@ -47,18 +41,17 @@ public struct SACAgent: OnlineAgent {
                              stream: &stream)
         critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
         targetCritics = critics
-        temperature = Temperature(initialValue: configuration.initialTemperature)
-        actorOptimizer = Adam(learningRate: settings.actorLearningRate)
         criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
                                   count: 2)
-        temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
         noise = Matrix(rows: settings.batchSize, columns: a)
     }
 
     public var storedTransitionCount: Int { experience.replay.count }
     public var observationNormalizer: ObservationNormalizer { experience.normalizer }
+    /// α.
+    public var temperature: Temperature { policyImprovement.temperature }
     /// H̄, by default −dim(A).
-    public var targetEntropy: Float { configuration.targetEntropy ?? -Float(environment.actionDimension) }
+    public var targetEntropy: Float { policyImprovement.targetEntropy }
 
     public mutating func observe(_ transitions: TransitionBatch) { experience.observe(transitions) }
 
@@ -83,20 +76,10 @@ public struct SACAgent: OnlineAgent {
             meanQ += step.meanQ
             gradientNorm += step.gradientNorm
             fillNoise(&stream)
-            actor.zeroGradients()
-            let policy = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: experience.batch.states,
-                                                   noise: noise, temperature: temperature.value, workspace: &policyWorkspace)
+            let policy = policyImprovement.step(actor: &actor, critics: &critics, states: experience.batch.states, noise: noise)
             actorLoss += policy.loss
             logProbability += policy.meanLogProbability
-            if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
-            actorOptimizer.step(&actor)
-            if configuration.learnTemperature {
-                temperature.zeroGradients()
-                temperature.accumulateLoss(meanLogProbability: policy.meanLogProbability, targetEntropy: targetEntropy)
-                temperatureOptimizer.step(&temperature)
-            }
-            let tau = settings.targetUpdateRate
-            for i in critics.indices { targetCritics[i].softUpdate(toward: critics[i], tau: tau) }
+            Critic.softUpdate(&targetCritics, toward: critics, tau: settings.targetUpdateRate)
             updateCount += 1
         }
         let n = Double(steps)

@@ -27,12 +27,11 @@ public struct ConservativeQLearning: OfflineLearner {
     public private(set) var actor: ActorNetwork
     public private(set) var critics: [Critic]
     public private(set) var targetCritics: [Critic]
-    public private(set) var temperature: Temperature
+    /// SAC's actor and temperature step, with α and their optimisers.
+    public private(set) var policyImprovement: SoftPolicyImprovement
     /// α′ of the Lagrange form (stays at its initial 1, unused, without it).
     public private(set) var lagrangeMultiplier: LagrangeMultiplier
-    var actorOptimizer: Adam
     var criticOptimizers: [Adam]
-    var temperatureOptimizer: Adam
     var lagrangeOptimizer: Adam
     public private(set) var updateCount = 0
 
@@ -41,17 +40,12 @@ public struct ConservativeQLearning: OfflineLearner {
     private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
     private var targets = Matrix(rows: 0, columns: 0)
     private var penaltyWorkspace = ConservativePenalty.Workspace()
-    private var policyWorkspace = SoftPolicyLoss.Workspace()
 
     public init(dataset: OfflineDataset, configuration: CQLConfiguration = CQLConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
         let environment = dataset.environment
-        let uniformEntropy = Float(environment.actionDimension) * Float(Elementary.log(2.0))
-        if let h = configuration.targetEntropy, !(h < uniformEntropy) {
-            throw AgentConfigurationError(field: "targetEntropy", message: "must be below dim(A)·log 2 = \(uniformEntropy), "
-                                          + "the entropy of the uniform distribution on the normalised box; got \(h)")
-        }
+        policyImprovement = try SoftPolicyImprovement(configuration: configuration.sac, actionDimension: environment.actionDimension)
         let settings = configuration.actorCritic
         if settings.discounting.needsElapsedTime && !dataset.isTimed {
             throw AgentConfigurationError(field: "discountHalfLifeHours",
@@ -68,19 +62,18 @@ public struct ConservativeQLearning: OfflineLearner {
                              stream: &stream)
         critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
         targetCritics = critics
-        temperature = Temperature(initialValue: configuration.initialTemperature)
         lagrangeMultiplier = LagrangeMultiplier()
-        actorOptimizer = Adam(learningRate: settings.actorLearningRate)
         criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
                                   count: 2)
-        temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
         lagrangeOptimizer = Adam(learningRate: configuration.lagrangeLearningRate)
         noise = Matrix(rows: settings.batchSize, columns: a)
     }
 
     public var environment: AgentEnvironment { dataset.environment }
+    /// SAC's α.
+    public var temperature: Temperature { policyImprovement.temperature }
     /// H̄, by default −dim(A).
-    public var targetEntropy: Float { configuration.targetEntropy ?? -Float(environment.actionDimension) }
+    public var targetEntropy: Float { policyImprovement.targetEntropy }
     /// The regulariser's weight on each critic's gap: α, or α′·α in the Lagrange form.
     public var effectiveConservativeWeight: Float {
         configuration.conservativeWeight * (configuration.lagrange ? lagrangeMultiplier.value : 1)
@@ -131,20 +124,10 @@ public struct ConservativeQLearning: OfflineLearner {
                 lagrangeOptimizer.step(&lagrangeMultiplier)
             }
             fillNoise(&stream)
-            actor.zeroGradients()
-            let policy = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: experience.batch.states,
-                                                   noise: noise, temperature: temperature.value, workspace: &policyWorkspace)
+            let policy = policyImprovement.step(actor: &actor, critics: &critics, states: experience.batch.states, noise: noise)
             actorLoss += policy.loss
             logProbability += policy.meanLogProbability
-            if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
-            actorOptimizer.step(&actor)
-            if configuration.learnTemperature {
-                temperature.zeroGradients()
-                temperature.accumulateLoss(meanLogProbability: policy.meanLogProbability, targetEntropy: targetEntropy)
-                temperatureOptimizer.step(&temperature)
-            }
-            let tau = settings.targetUpdateRate
-            for i in critics.indices { targetCritics[i].softUpdate(toward: critics[i], tau: tau) }
+            Critic.softUpdate(&targetCritics, toward: critics, tau: settings.targetUpdateRate)
             updateCount += 1
         }
         let count = Double(steps)
