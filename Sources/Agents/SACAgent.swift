@@ -11,47 +11,28 @@ public struct SACAgent: OnlineAgent {
     public let configuration: SACConfiguration
     public let environment: AgentEnvironment
     var experience: ExperienceStore
-    public private(set) var actor: ActorNetwork
-    public private(set) var critics: [Critic]
-    public private(set) var targetCritics: [Critic]
-    /// The actor and temperature step, with α and their optimisers.
-    public private(set) var policyImprovement: SoftPolicyImprovement
-    var criticOptimizers: [Adam]
+    var core: SoftActorCritic
     public private(set) var updateCount = 0
-
-    private var noise: Matrix
-    private var nextActions = Matrix(rows: 0, columns: 0)
-    private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
-    private var targets = Matrix(rows: 0, columns: 0)
 
     /// A fresh agent; weights are drawn from `seed`.
     public init(environment: AgentEnvironment, configuration: SACConfiguration = SACConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
-        policyImprovement = try SoftPolicyImprovement(configuration: configuration, actionDimension: environment.actionDimension)
+        core = try SoftActorCritic(environment: environment, configuration: configuration, agentName: SACAgent.name, seed: seed)
         self.configuration = configuration
         self.environment = environment
-        let settings = configuration.actorCritic
-        experience = ExperienceStore(environment: environment, configuration: settings)
-        let (s, a) = (environment.stateDimension, environment.actionDimension)
-        var stream = RandomStream(seed: seed, keys: streamKey("agents.initialization"), streamKey(SACAgent.name))
-        actor = ActorNetwork(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes,
-                             head: .squashedGaussian(minimumLogStd: configuration.minimumLogStd,
-                                                     maximumLogStd: configuration.maximumLogStd),
-                             stream: &stream)
-        critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
-        targetCritics = critics
-        criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
-                                  count: 2)
-        noise = Matrix(rows: settings.batchSize, columns: a)
+        experience = ExperienceStore(environment: environment, configuration: configuration.actorCritic)
     }
 
+    public var actor: ActorNetwork { core.actor }
+    public var critics: [Critic] { core.critics }
+    public var targetCritics: [Critic] { core.targetCritics }
+    /// α.
+    public var temperature: Temperature { core.temperature }
+    /// H̄, by default −dim(A).
+    public var targetEntropy: Float { core.policyImprovement.targetEntropy }
     public var storedTransitionCount: Int { experience.replay.count }
     public var observationNormalizer: ObservationNormalizer { experience.normalizer }
-    /// α.
-    public var temperature: Temperature { policyImprovement.temperature }
-    /// H̄, by default −dim(A).
-    public var targetEntropy: Float { policyImprovement.targetEntropy }
 
     public mutating func observe(_ transitions: TransitionBatch) { experience.observe(transitions) }
 
@@ -63,23 +44,15 @@ public struct SACAgent: OnlineAgent {
         let clipNorm = settings.gradientClipNorm
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            fillNoise(&stream)
-            SoftQTarget.compute(
-                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts, nextStates: experience.batch.nextStates,
-                noise: noise, actor: &actor, targetCritics: &targetCritics, temperature: temperature.value,
-                nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities,
-                into: &targets)
-            meanTarget += targets.sum() / Double(targets.rows)
-            let step = Critic.regress(&critics, optimizers: &criticOptimizers, states: experience.batch.states,
-                                      actions: experience.batch.actions, targets: targets, clipNorm: clipNorm)
+            meanTarget += core.computeTargets(experience.batch, temperature: core.temperature.value, stream: &stream)
+            let step = Critic.regress(&core.critics, optimizers: &core.criticOptimizers, states: experience.batch.states,
+                                      actions: experience.batch.actions, targets: core.targets, clipNorm: clipNorm)
             criticLoss += step.loss
             meanQ += step.meanQ
             gradientNorm += step.gradientNorm
-            fillNoise(&stream)
-            let policy = policyImprovement.step(actor: &actor, critics: &critics, states: experience.batch.states, noise: noise)
+            let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
             actorLoss += policy.loss
             logProbability += policy.meanLogProbability
-            Critic.softUpdate(&targetCritics, toward: critics, tau: settings.targetUpdateRate)
             updateCount += 1
         }
         let n = Double(steps)
@@ -90,15 +63,9 @@ public struct SACAgent: OnlineAgent {
         d.meanQ = meanQ / n
         d.meanTarget = meanTarget / n
         d.meanLogProbability = logProbability / n
-        d.temperature = Double(temperature.value)
+        d.temperature = Double(core.temperature.value)
         if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (2 * n) }
         return d
-    }
-
-    private mutating func fillNoise(_ stream: inout RandomStream) {
-        noise.withUnsafeMutableBufferPointer { e in
-            for k in 0..<e.count { e[k] = stream.normalFloat() }
-        }
     }
 
     /// The stochastic squashed-Gaussian policy.
@@ -108,7 +75,7 @@ public struct SACAgent: OnlineAgent {
     public func evaluationPolicy() -> ActorPolicy { policy(mode: .deterministic) }
 
     func policy(mode: ActorPolicy.Mode) -> ActorPolicy {
-        ActorPolicy(agentName: SACAgent.name, actor: actor, normalizer: experience.statistics, environment: environment,
+        ActorPolicy(agentName: SACAgent.name, actor: core.actor, normalizer: experience.statistics, environment: environment,
                     mode: mode, updates: updateCount)
     }
 }

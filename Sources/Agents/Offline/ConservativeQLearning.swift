@@ -24,28 +24,19 @@ public struct ConservativeQLearning: OfflineLearner {
     public let configuration: CQLConfiguration
     public let dataset: OfflineDataset
     var experience: ExperienceStore
-    public private(set) var actor: ActorNetwork
-    public private(set) var critics: [Critic]
-    public private(set) var targetCritics: [Critic]
-    /// SAC's actor and temperature step, with α and their optimisers.
-    public private(set) var policyImprovement: SoftPolicyImprovement
+    var core: SoftActorCritic
     /// α′ of the Lagrange form (stays at its initial 1, unused, without it).
     public private(set) var lagrangeMultiplier: LagrangeMultiplier
-    var criticOptimizers: [Adam]
     var lagrangeOptimizer: Adam
     public private(set) var updateCount = 0
 
-    private var noise: Matrix
-    private var nextActions = Matrix(rows: 0, columns: 0)
-    private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
-    private var targets = Matrix(rows: 0, columns: 0)
     private var penaltyWorkspace = ConservativePenalty.Workspace()
 
     public init(dataset: OfflineDataset, configuration: CQLConfiguration = CQLConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
-        let environment = dataset.environment
-        policyImprovement = try SoftPolicyImprovement(configuration: configuration.sac, actionDimension: environment.actionDimension)
+        core = try SoftActorCritic(environment: dataset.environment, configuration: configuration.sac,
+                                   agentName: ConservativeQLearning.name, seed: seed)
         let settings = configuration.actorCritic
         if settings.discounting.needsElapsedTime && !dataset.isTimed {
             throw AgentConfigurationError(field: "discountHalfLifeHours",
@@ -54,26 +45,18 @@ public struct ConservativeQLearning: OfflineLearner {
         self.configuration = configuration
         self.dataset = dataset
         experience = ExperienceStore(dataset: dataset, configuration: settings)
-        let (s, a) = (environment.stateDimension, environment.actionDimension)
-        var stream = RandomStream(seed: seed, keys: streamKey("agents.initialization"), streamKey(ConservativeQLearning.name))
-        actor = ActorNetwork(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes,
-                             head: .squashedGaussian(minimumLogStd: configuration.minimumLogStd,
-                                                     maximumLogStd: configuration.maximumLogStd),
-                             stream: &stream)
-        critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
-        targetCritics = critics
         lagrangeMultiplier = LagrangeMultiplier()
-        criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
-                                  count: 2)
         lagrangeOptimizer = Adam(learningRate: configuration.lagrangeLearningRate)
-        noise = Matrix(rows: settings.batchSize, columns: a)
     }
 
     public var environment: AgentEnvironment { dataset.environment }
+    public var actor: ActorNetwork { core.actor }
+    public var critics: [Critic] { core.critics }
+    public var targetCritics: [Critic] { core.targetCritics }
     /// SAC's α.
-    public var temperature: Temperature { policyImprovement.temperature }
+    public var temperature: Temperature { core.temperature }
     /// H̄, by default −dim(A).
-    public var targetEntropy: Float { policyImprovement.targetEntropy }
+    public var targetEntropy: Float { core.policyImprovement.targetEntropy }
     /// The regulariser's weight on each critic's gap: α, or α′·α in the Lagrange form.
     public var effectiveConservativeWeight: Float {
         configuration.conservativeWeight * (configuration.lagrange ? lagrangeMultiplier.value : 1)
@@ -89,31 +72,26 @@ public struct ConservativeQLearning: OfflineLearner {
         let n = configuration.sampledActions
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            fillNoise(&stream)
-            SoftQTarget.compute(
-                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts,
-                nextStates: experience.batch.nextStates, noise: noise, actor: &actor, targetCritics: &targetCritics,
-                temperature: configuration.entropyBackup ? temperature.value : 0,
-                nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities, into: &targets)
-            meanTarget += targets.sum() / Double(targets.rows)
+            meanTarget += core.computeTargets(experience.batch, temperature: configuration.entropyBackup ? core.temperature.value : 0,
+                                              stream: &stream)
             ConservativePenalty.sampleCandidates(states: experience.batch.states, nextStates: experience.batch.nextStates,
-                                                 actor: &actor, perGroup: n, stream: &stream, workspace: &penaltyWorkspace)
+                                                 actor: &core.actor, perGroup: n, stream: &stream, workspace: &penaltyWorkspace)
             let weight = effectiveConservativeWeight
             let batch = experience.batch.states.rows
             var stepGap = 0.0
-            for i in critics.indices {
-                critics[i].zeroGradients()
+            for i in core.critics.indices {
+                core.critics[i].zeroGradients()
                 let logSumExp = ConservativePenalty.accumulateLogSumExp(
-                    critic: &critics[i], batch: batch, temperature: configuration.logSumExpTemperature, weight: weight,
+                    critic: &core.critics[i], batch: batch, temperature: configuration.logSumExpTemperature, weight: weight,
                     workspace: &penaltyWorkspace)
                 let data = ConservativePenalty.accumulateDataTerm(
-                    critic: &critics[i], states: experience.batch.states, actions: experience.batch.actions,
-                    targets: targets, weight: weight, workspace: &penaltyWorkspace)
+                    critic: &core.critics[i], states: experience.batch.states, actions: experience.batch.actions,
+                    targets: core.targets, weight: weight, workspace: &penaltyWorkspace)
                 criticLoss += data.loss + Double(weight) * (logSumExp - data.meanQ)
                 if i == 0 { meanQ += data.meanQ }
                 stepGap += logSumExp - data.meanQ
-                if clipNorm > 0 { gradientNorm += Double(critics[i].clipGradients(maxNorm: clipNorm)) }
-                criticOptimizers[i].step(&critics[i])
+                if clipNorm > 0 { gradientNorm += Double(core.critics[i].clipGradients(maxNorm: clipNorm)) }
+                core.criticOptimizers[i].step(&core.critics[i])
             }
             stepGap /= Double(critics.count)
             gapSum += stepGap
@@ -123,11 +101,9 @@ public struct ConservativeQLearning: OfflineLearner {
                                                   threshold: configuration.lagrangeThreshold)
                 lagrangeOptimizer.step(&lagrangeMultiplier)
             }
-            fillNoise(&stream)
-            let policy = policyImprovement.step(actor: &actor, critics: &critics, states: experience.batch.states, noise: noise)
+            let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
             actorLoss += policy.loss
             logProbability += policy.meanLogProbability
-            Critic.softUpdate(&targetCritics, toward: critics, tau: settings.targetUpdateRate)
             updateCount += 1
         }
         let count = Double(steps)
@@ -138,22 +114,16 @@ public struct ConservativeQLearning: OfflineLearner {
         d.meanQ = meanQ / count
         d.meanTarget = meanTarget / count
         d.meanLogProbability = logProbability / count
-        d.temperature = Double(temperature.value)
+        d.temperature = Double(core.temperature.value)
         d.conservativeGap = gapSum / count
         if configuration.lagrange { d.lagrangeMultiplier = Double(lagrangeMultiplier.value) }
         if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (Double(critics.count) * count) }
         return d
     }
 
-    private mutating func fillNoise(_ stream: inout RandomStream) {
-        noise.withUnsafeMutableBufferPointer { e in
-            for k in 0..<e.count { e[k] = stream.normalFloat() }
-        }
-    }
-
     /// The deterministic policy `tanh(μ(s))` with the dataset's observation statistics.
     public func evaluationPolicy() -> ActorPolicy {
-        ActorPolicy(agentName: ConservativeQLearning.name, actor: actor, normalizer: experience.statistics,
+        ActorPolicy(agentName: ConservativeQLearning.name, actor: core.actor, normalizer: experience.statistics,
                     environment: environment, mode: .deterministic, updates: updateCount)
     }
 }
