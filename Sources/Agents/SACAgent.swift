@@ -37,35 +37,24 @@ public struct SACAgent: OnlineAgent {
     public mutating func observe(_ transitions: TransitionBatch) { experience.observe(transitions) }
 
     public mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics {
-        var d = UpdateDiagnostics()
         let settings = configuration.actorCritic
-        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return d }
-        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, logProbability = 0.0, gradientNorm = 0.0
+        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return UpdateDiagnostics() }
+        var totals = SoftActorCritic.Totals()
         let clipNorm = settings.gradientClipNorm
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            meanTarget += core.computeTargets(experience.batch, temperature: core.temperature.value, stream: &stream)
+            totals.meanTarget += core.computeTargets(experience.batch, temperature: core.temperature.value, stream: &stream)
             let step = Critic.regress(&core.critics, optimizers: &core.criticOptimizers, states: experience.batch.states,
                                       actions: experience.batch.actions, targets: core.targets, clipNorm: clipNorm)
-            criticLoss += step.loss
-            meanQ += step.meanQ
-            gradientNorm += step.gradientNorm
+            totals.criticLoss += step.loss
+            totals.meanQ += step.meanQ
+            totals.gradientNorm += step.gradientNorm
             let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
-            actorLoss += policy.loss
-            logProbability += policy.meanLogProbability
+            totals.actorLoss += policy.loss
+            totals.logProbability += policy.meanLogProbability
             updateCount += 1
         }
-        let n = Double(steps)
-        d.steps = steps
-        d.actorSteps = steps
-        d.criticLoss = criticLoss / n
-        d.actorLoss = actorLoss / n
-        d.meanQ = meanQ / n
-        d.meanTarget = meanTarget / n
-        d.meanLogProbability = logProbability / n
-        d.temperature = Double(core.temperature.value)
-        if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (2 * n) }
-        return d
+        return core.diagnostics(totals, steps: steps, clipNorm: clipNorm)
     }
 
     /// The stochastic squashed-Gaussian policy.

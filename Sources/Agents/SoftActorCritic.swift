@@ -65,6 +65,28 @@ struct SoftActorCritic: Sendable {
         return policy
     }
 
+    /// What SAC and CQL sum over the steps of one `update`.
+    struct Totals {
+        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, logProbability = 0.0, gradientNorm = 0.0
+    }
+
+    /// The per-step means of `totals` over `steps` steps and α after them; the critics' pre-clip gradient norm
+    /// (averaged over the critics too) only when clipping is on.
+    func diagnostics(_ totals: Totals, steps: Int, clipNorm: Float) -> UpdateDiagnostics {
+        var d = UpdateDiagnostics()
+        let n = Double(steps)
+        d.steps = steps
+        d.actorSteps = steps
+        d.criticLoss = totals.criticLoss / n
+        d.actorLoss = totals.actorLoss / n
+        d.meanQ = totals.meanQ / n
+        d.meanTarget = totals.meanTarget / n
+        d.meanLogProbability = totals.logProbability / n
+        d.temperature = Double(temperature.value)
+        if clipNorm > 0 { d.criticGradientNorm = totals.gradientNorm / (Double(critics.count) * n) }
+        return d
+    }
+
     private mutating func fillNoise(_ stream: inout RandomStream) {
         noise.withUnsafeMutableBufferPointer { e in
             for k in 0..<e.count { e[k] = stream.normalFloat() }

@@ -63,17 +63,16 @@ public struct ConservativeQLearning: OfflineLearner {
     }
 
     public mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics {
-        var d = UpdateDiagnostics()
         let settings = configuration.actorCritic
-        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return d }
-        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, logProbability = 0.0, gradientNorm = 0.0
+        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return UpdateDiagnostics() }
+        var totals = SoftActorCritic.Totals()
         var gapSum = 0.0
         let clipNorm = settings.gradientClipNorm
         let n = configuration.sampledActions
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            meanTarget += core.computeTargets(experience.batch, temperature: configuration.entropyBackup ? core.temperature.value : 0,
-                                              stream: &stream)
+            let entropyWeight = configuration.entropyBackup ? core.temperature.value : 0
+            totals.meanTarget += core.computeTargets(experience.batch, temperature: entropyWeight, stream: &stream)
             ConservativePenalty.sampleCandidates(states: experience.batch.states, nextStates: experience.batch.nextStates,
                                                  actor: &core.actor, perGroup: n, stream: &stream, workspace: &penaltyWorkspace)
             let weight = effectiveConservativeWeight
@@ -87,10 +86,10 @@ public struct ConservativeQLearning: OfflineLearner {
                 let data = ConservativePenalty.accumulateDataTerm(
                     critic: &core.critics[i], states: experience.batch.states, actions: experience.batch.actions,
                     targets: core.targets, weight: weight, workspace: &penaltyWorkspace)
-                criticLoss += data.loss + Double(weight) * (logSumExp - data.meanQ)
-                if i == 0 { meanQ += data.meanQ }
+                totals.criticLoss += data.loss + Double(weight) * (logSumExp - data.meanQ)
+                if i == 0 { totals.meanQ += data.meanQ }
                 stepGap += logSumExp - data.meanQ
-                if clipNorm > 0 { gradientNorm += Double(core.critics[i].clipGradients(maxNorm: clipNorm)) }
+                if clipNorm > 0 { totals.gradientNorm += Double(core.critics[i].clipGradients(maxNorm: clipNorm)) }
                 core.criticOptimizers[i].step(&core.critics[i])
             }
             stepGap /= Double(critics.count)
@@ -102,22 +101,13 @@ public struct ConservativeQLearning: OfflineLearner {
                 lagrangeOptimizer.step(&lagrangeMultiplier)
             }
             let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
-            actorLoss += policy.loss
-            logProbability += policy.meanLogProbability
+            totals.actorLoss += policy.loss
+            totals.logProbability += policy.meanLogProbability
             updateCount += 1
         }
-        let count = Double(steps)
-        d.steps = steps
-        d.actorSteps = steps
-        d.criticLoss = criticLoss / count
-        d.actorLoss = actorLoss / count
-        d.meanQ = meanQ / count
-        d.meanTarget = meanTarget / count
-        d.meanLogProbability = logProbability / count
-        d.temperature = Double(core.temperature.value)
-        d.conservativeGap = gapSum / count
+        var d = core.diagnostics(totals, steps: steps, clipNorm: clipNorm)
+        d.conservativeGap = gapSum / Double(steps)
         if configuration.lagrange { d.lagrangeMultiplier = Double(lagrangeMultiplier.value) }
-        if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (Double(critics.count) * count) }
         return d
     }
 
