@@ -94,14 +94,7 @@ public struct ActorNetwork: ParameterStore, Sendable {
     public func predictRowIndependent(_ normalizedStates: Matrix) -> Matrix {
         precondition(normalizedStates.columns == stateDimension,
                      "ActorNetwork: states have \(normalizedStates.columns) columns, actor expects \(stateDimension)")
-        var current = normalizedStates
-        var next = Matrix(rows: 0, columns: 0)
-        for (layer, activation) in zip(network.layers, network.activations) {
-            RowIndependentDense.forward(layer, current, into: &next)
-            activation.apply(&next)
-            swap(&current, &next)
-        }
-        return current
+        return RowIndependentDense.predict(network, normalizedStates)
     }
 
     /// The actor's deterministic action in the normalised box for each row of head outputs:

@@ -78,6 +78,13 @@ public struct ActorCriticConfiguration: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, defaults: ActorCriticConfiguration())
+    }
+
+    /// Decodes the shared keys over `defaults`: an absent key keeps the value in `defaults`, so a configuration whose
+    /// paper departs from these defaults (CQL's learning rates) keeps its own. Unknown keys are the caller's to refuse.
+    init(from decoder: any Decoder, defaults: ActorCriticConfiguration) throws {
+        self = defaults
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback

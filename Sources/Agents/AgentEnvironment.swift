@@ -23,6 +23,19 @@ public struct AgentEnvironment: Sendable, Equatable {
         self.init(stateNames: world.stateLayout.names, actionSpace: world.actionSpace)
     }
 
+    /// What a learner sees of `world`: its state features, and its action box restricted to half-width `actionBox`
+    /// (normalised units of the world's box) around `around`'s weights, or the baseline when `around` is `nil`, when
+    /// `actionBox` < 1 (the residual box). Online (`AgentSettings`) and offline (`OfflineAgentSettings`) settings
+    /// both build their learner's environment with it.
+    ///
+    /// - Throws: the errors of `PolicyResolver.fixedWeights` when `around` does not name fixed weights.
+    public init(world: World, actionBox: Float, around: String?) throws {
+        let centre = try around.map { try PolicyResolver.fixedWeights($0, world: world) }
+        self.init(stateNames: world.stateLayout.names,
+                  actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox, around: centre)
+                                             : world.actionSpace)
+    }
+
     public var stateDimension: Int { stateNames.count }
     public var actionDimension: Int { actionSpace.dimension }
 }

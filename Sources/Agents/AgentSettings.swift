@@ -98,10 +98,7 @@ public struct AgentSettings: Codable, Sendable, Equatable {
     ///
     /// - Throws: the errors of `PolicyResolver.fixedWeights` when `around` does not name fixed weights.
     public func environment(in world: World) throws -> AgentEnvironment {
-        let centre = try around.map { try PolicyResolver.fixedWeights($0, world: world) }
-        return AgentEnvironment(stateNames: world.stateLayout.names,
-                                actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox, around: centre)
-                                                           : world.actionSpace)
+        try AgentEnvironment(world: world, actionBox: actionBox, around: around)
     }
 
     /// The shared hyper-parameters these settings give, the rest at their defaults.

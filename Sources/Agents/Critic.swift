@@ -114,6 +114,12 @@ public struct Critic: ParameterStore, Sendable {
         try network.forEachParameter(body)
     }
 
+    /// Polyak averaging of each target critic toward its critic, `θ'ᵢ ← τθᵢ + (1 − τ)θ'ᵢ` (Lillicrap et al. 2016,
+    /// Alg. 1; Fujimoto et al. 2018, Alg. 1): the target update that ends an actor-critic step.
+    static func softUpdate(_ targets: inout [Critic], toward critics: [Critic], tau: Float) {
+        for i in critics.indices { targets[i].softUpdate(toward: critics[i], tau: tau) }
+    }
+
     /// One TD step of every critic toward the same `targets` (Fujimoto et al. 2018, Alg. 1, "update critics"):
     /// zero the gradients, accumulate the regression loss, clip to `clipNorm` when positive, take the optimiser
     /// step. Returns the summed losses, the first critic's mean Q and the summed pre-clip gradient norms.

@@ -107,7 +107,7 @@ struct DeterministicActorCritic: Sendable {
                 d.actorSteps += 1
                 let tau = settings.targetUpdateRate
                 actorTarget.softUpdate(toward: actor, tau: tau)
-                for i in critics.indices { criticTargets[i].softUpdate(toward: critics[i], tau: tau) }
+                Critic.softUpdate(&criticTargets, toward: critics, tau: tau)
             }
         }
         let n = Double(steps)

@@ -12,6 +12,19 @@ import Numerics
 /// columns held in SIMD registers over the whole inner dimension, with scalar and one-row
 /// versions of the same sum for the edges; the tiling changes no element's arithmetic.
 public enum RowIndependentDense {
+    /// `network`'s output for `input`: every layer by `forward`, then its activation (element-wise), so each output
+    /// row is a function of its input row alone. What acting uses (`ActorNetwork.predictRowIndependent`, `BCQPolicy`).
+    public static func predict(_ network: MLP, _ input: Matrix) -> Matrix {
+        var current = input
+        var next = Matrix(rows: 0, columns: 0)
+        for (layer, activation) in zip(network.layers, network.activations) {
+            forward(layer, current, into: &next)
+            activation.apply(&next)
+            swap(&current, &next)
+        }
+        return current
+    }
+
     /// `output ← input·W + b` for `layer` (`input` is `rows × inputSize`; `output` resized, storage reused).
     public static func forward(_ layer: Dense, _ input: Matrix, into output: inout Matrix) {
         let (k, n, rows) = (layer.inputSize, layer.outputSize, input.rows)

@@ -11,111 +11,50 @@ public struct SACAgent: OnlineAgent {
     public let configuration: SACConfiguration
     public let environment: AgentEnvironment
     var experience: ExperienceStore
-    public private(set) var actor: ActorNetwork
-    public private(set) var critics: [Critic]
-    public private(set) var targetCritics: [Critic]
-    public private(set) var temperature: Temperature
-    var actorOptimizer: Adam
-    var criticOptimizers: [Adam]
-    var temperatureOptimizer: Adam
+    var core: SoftActorCritic
     public private(set) var updateCount = 0
-
-    private var noise: Matrix
-    private var nextActions = Matrix(rows: 0, columns: 0)
-    private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
-    private var targets = Matrix(rows: 0, columns: 0)
-    private var policyWorkspace = SoftPolicyLoss.Workspace()
 
     /// A fresh agent; weights are drawn from `seed`.
     public init(environment: AgentEnvironment, configuration: SACConfiguration = SACConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
-        let uniformEntropy = Float(environment.actionDimension) * Float(Elementary.log(2.0))
-        if let h = configuration.targetEntropy, !(h < uniformEntropy) {
-            throw AgentConfigurationError(field: "targetEntropy", message: "must be below dim(A)·log 2 = \(uniformEntropy), "
-                                          + "the entropy of the uniform distribution on the normalised box; got \(h)")
-        }
+        core = try SoftActorCritic(environment: environment, configuration: configuration, agentName: SACAgent.name, seed: seed)
         self.configuration = configuration
         self.environment = environment
-        let settings = configuration.actorCritic
-        experience = ExperienceStore(environment: environment, configuration: settings)
-        let (s, a) = (environment.stateDimension, environment.actionDimension)
-        var stream = RandomStream(seed: seed, keys: streamKey("agents.initialization"), streamKey(SACAgent.name))
-        actor = ActorNetwork(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes,
-                             head: .squashedGaussian(minimumLogStd: configuration.minimumLogStd,
-                                                     maximumLogStd: configuration.maximumLogStd),
-                             stream: &stream)
-        critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
-        targetCritics = critics
-        temperature = Temperature(initialValue: configuration.initialTemperature)
-        actorOptimizer = Adam(learningRate: settings.actorLearningRate)
-        criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
-                                  count: 2)
-        temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
-        noise = Matrix(rows: settings.batchSize, columns: a)
+        experience = ExperienceStore(environment: environment, configuration: configuration.actorCritic)
     }
 
+    public var actor: ActorNetwork { core.actor }
+    public var critics: [Critic] { core.critics }
+    public var targetCritics: [Critic] { core.targetCritics }
+    /// α.
+    public var temperature: Temperature { core.temperature }
+    /// H̄, by default −dim(A).
+    public var targetEntropy: Float { core.policyImprovement.targetEntropy }
     public var storedTransitionCount: Int { experience.replay.count }
     public var observationNormalizer: ObservationNormalizer { experience.normalizer }
-    /// H̄, by default −dim(A).
-    public var targetEntropy: Float { configuration.targetEntropy ?? -Float(environment.actionDimension) }
 
     public mutating func observe(_ transitions: TransitionBatch) { experience.observe(transitions) }
 
     public mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics {
-        var d = UpdateDiagnostics()
         let settings = configuration.actorCritic
-        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return d }
-        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, logProbability = 0.0, gradientNorm = 0.0
+        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return UpdateDiagnostics() }
+        var totals = SoftActorCritic.Totals()
         let clipNorm = settings.gradientClipNorm
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            fillNoise(&stream)
-            SoftQTarget.compute(
-                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts, nextStates: experience.batch.nextStates,
-                noise: noise, actor: &actor, targetCritics: &targetCritics, temperature: temperature.value,
-                nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities,
-                into: &targets)
-            meanTarget += targets.sum() / Double(targets.rows)
-            let step = Critic.regress(&critics, optimizers: &criticOptimizers, states: experience.batch.states,
-                                      actions: experience.batch.actions, targets: targets, clipNorm: clipNorm)
-            criticLoss += step.loss
-            meanQ += step.meanQ
-            gradientNorm += step.gradientNorm
-            fillNoise(&stream)
-            actor.zeroGradients()
-            let policy = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: experience.batch.states,
-                                                   noise: noise, temperature: temperature.value, workspace: &policyWorkspace)
-            actorLoss += policy.loss
-            logProbability += policy.meanLogProbability
-            if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
-            actorOptimizer.step(&actor)
-            if configuration.learnTemperature {
-                temperature.zeroGradients()
-                temperature.accumulateLoss(meanLogProbability: policy.meanLogProbability, targetEntropy: targetEntropy)
-                temperatureOptimizer.step(&temperature)
-            }
-            let tau = settings.targetUpdateRate
-            for i in critics.indices { targetCritics[i].softUpdate(toward: critics[i], tau: tau) }
+            totals.meanTarget += core.computeTargets(experience.batch, temperature: core.temperature.value, stream: &stream)
+            let step = Critic.regress(&core.critics, optimizers: &core.criticOptimizers, states: experience.batch.states,
+                                      actions: experience.batch.actions, targets: core.targets, clipNorm: clipNorm)
+            totals.criticLoss += step.loss
+            totals.meanQ += step.meanQ
+            totals.gradientNorm += step.gradientNorm
+            let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
+            totals.actorLoss += policy.loss
+            totals.logProbability += policy.meanLogProbability
             updateCount += 1
         }
-        let n = Double(steps)
-        d.steps = steps
-        d.actorSteps = steps
-        d.criticLoss = criticLoss / n
-        d.actorLoss = actorLoss / n
-        d.meanQ = meanQ / n
-        d.meanTarget = meanTarget / n
-        d.meanLogProbability = logProbability / n
-        d.temperature = Double(temperature.value)
-        if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (2 * n) }
-        return d
-    }
-
-    private mutating func fillNoise(_ stream: inout RandomStream) {
-        noise.withUnsafeMutableBufferPointer { e in
-            for k in 0..<e.count { e[k] = stream.normalFloat() }
-        }
+        return core.diagnostics(totals, steps: steps, clipNorm: clipNorm)
     }
 
     /// The stochastic squashed-Gaussian policy.
@@ -125,7 +64,7 @@ public struct SACAgent: OnlineAgent {
     public func evaluationPolicy() -> ActorPolicy { policy(mode: .deterministic) }
 
     func policy(mode: ActorPolicy.Mode) -> ActorPolicy {
-        ActorPolicy(agentName: SACAgent.name, actor: actor, normalizer: experience.statistics, environment: environment,
+        ActorPolicy(agentName: SACAgent.name, actor: core.actor, normalizer: experience.statistics, environment: environment,
                     mode: mode, updates: updateCount)
     }
 }

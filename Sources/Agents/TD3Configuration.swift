@@ -15,8 +15,17 @@ public struct TD3Configuration: AgentConfiguration {
         case policyNoise, noiseClip, policyDelay
     }
 
+    /// Every key a TD3 configuration reads: the shared ones and TD3's own.
+    static let keys = actorCriticKeys.union(CodingKeys.allCases.map(\.rawValue))
+
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(actorCriticKeys.union(CodingKeys.allCases.map(\.rawValue)))
+        try decoder.rejectUnknownKeys(TD3Configuration.keys)
+        try self.init(fieldsFrom: decoder)
+    }
+
+    /// Decodes the shared and TD3 keys, an absent one keeping its default. Unknown keys are the caller's to refuse, so
+    /// that a configuration embedding TD3's (`TD3PlusBCConfiguration`) can read its own keys from the same container.
+    init(fieldsFrom decoder: any Decoder) throws {
         actorCritic = try ActorCriticConfiguration(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         policyNoise = try c.decodeIfPresent(Float.self, forKey: .policyNoise) ?? policyNoise

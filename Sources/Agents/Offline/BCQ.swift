@@ -124,7 +124,7 @@ public struct BCQ: OfflineLearner {
             perturbationOptimizer.step(&perturbation)
 
             // 4. Targets.
-            for i in critics.indices { criticTargets[i].softUpdate(toward: critics[i], tau: tau) }
+            Critic.softUpdate(&criticTargets, toward: critics, tau: tau)
             perturbationTarget.softUpdate(toward: perturbation, tau: tau)
             updateCount += 1
         }

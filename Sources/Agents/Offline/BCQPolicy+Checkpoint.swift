@@ -30,7 +30,7 @@ extension BCQPolicy: CheckpointedPolicy {
         let networks = [decoder, perturbation.network, critic.network]
         var descriptors = [TensorDescriptor](), tensors = [Matrix]()
         for (part, network) in zip(BCQPolicy.parts, networks) {
-            metadata["\(part.name)Layers"] = json(network.layerSizes)
+            metadata["\(part.name)Layers"] = PolicyMetadata.json(network.layerSizes)
             for (i, layer) in network.layers.enumerated() {
                 for (suffix, tensor) in [("weight", layer.weight.value), ("bias", layer.bias.value)] {
                     descriptors.append(TensorDescriptor(name: "\(part.name).dense\(i).\(suffix)", rows: tensor.rows, columns: tensor.columns))
@@ -38,16 +38,10 @@ extension BCQPolicy: CheckpointedPolicy {
                 }
             }
         }
-        metadata["perturbationLimit"] = json(perturbation.limit)
+        metadata["perturbationLimit"] = PolicyMetadata.json(perturbation.limit)
         metadata["candidateCount"] = String(candidateCount)
-        metadata["latentClip"] = json(latentClip)
-        let space = environment.actionSpace
-        metadata["stateNames"] = json(environment.stateNames)
-        metadata["actionNames"] = json(space.names)
-        metadata["actionLow"] = json(space.low)
-        metadata["actionHigh"] = json(space.high)
-        metadata["actionBaseline"] = json(space.baseline)
-        metadata["normalizer"] = json(normalizer)
+        metadata["latentClip"] = PolicyMetadata.json(latentClip)
+        PolicyMetadata.write(environment: environment, normalizer: normalizer, into: &metadata)
         metadata["updates"] = String(updates)
         metadata["policyFormat"] = String(BCQPolicy.policyFormat)
         return Checkpoint(header: CheckpointHeader(kind: BCQPolicy.checkpointKind, tensors: descriptors, metadata: metadata),
@@ -66,44 +60,24 @@ extension BCQPolicy: CheckpointedPolicy {
 
     /// Rebuilds a policy from a decoded checkpoint; `path` names it in errors.
     public init(checkpoint: Checkpoint, path: String, spec: String? = nil, expecting expected: AgentEnvironment? = nil) throws {
-        func fail(_ kind: PolicyCheckpointError.Kind) -> PolicyCheckpointError { PolicyCheckpointError(path: path, kind: kind) }
         let header = checkpoint.header
-        guard header.kind == BCQPolicy.checkpointKind else { throw fail(.wrongKind(found: header.kind)) }
         let metadata = header.metadata
-        func value<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
-            guard let text = metadata[key] else { throw fail(.missingMetadata(key: key)) }
-            do {
-                return try JSONDecoder().decode(T.self, from: Data(text.utf8))
-            } catch {
-                throw fail(.malformedMetadata(key: key, reason: "cannot decode \(T.self) from \(text.prefix(80))"))
-            }
-        }
-        let stateNames = try value("stateNames", as: [String].self)
-        let names = try value("actionNames", as: [String].self)
-        let low = try value("actionLow", as: [Float].self)
-        let high = try value("actionHigh", as: [Float].self)
-        let baseline = try value("actionBaseline", as: [Float].self)
-        guard !names.isEmpty, low.count == names.count, high.count == names.count, baseline.count == names.count,
-              zip(low, high).allSatisfy({ $0 < $1 }) else {
-            throw fail(.malformedMetadata(key: "actionLow", reason: "the action box needs one low < high per name, "
-                                          + "got \(names.count) names, \(low.count) lows, \(high.count) highs"))
-        }
-        let normalizer = try value("normalizer", as: NormalizerStatistics.self)
-        guard !stateNames.isEmpty, normalizer.mean.count == stateNames.count, normalizer.scale.count == stateNames.count else {
-            throw fail(.malformedMetadata(key: "normalizer", reason: "\(normalizer.mean.count) statistics for \(stateNames.count) state features"))
-        }
-        let limit = try value("perturbationLimit", as: Float.self)
+        let reader = PolicyMetadata(entries: metadata, path: path)
+        func fail(_ kind: PolicyCheckpointError.Kind) -> PolicyCheckpointError { reader.fail(kind) }
+        guard header.kind == BCQPolicy.checkpointKind else { throw fail(.wrongKind(found: header.kind)) }
+        let (environment, normalizer) = try reader.environmentAndNormalizer()
+        let limit = try reader.value("perturbationLimit", as: Float.self)
         guard limit >= 0, limit.isFinite else { throw fail(.malformedMetadata(key: "perturbationLimit", reason: "Φ = \(limit)")) }
-        let clip = try value("latentClip", as: Float.self)
+        let clip = try reader.value("latentClip", as: Float.self)
         guard clip > 0, clip.isFinite else { throw fail(.malformedMetadata(key: "latentClip", reason: "c = \(clip)")) }
         guard let count = metadata["candidateCount"].flatMap({ Int($0) }), count >= 1 else {
             throw fail(.malformedMetadata(key: "candidateCount", reason: "expected a positive integer, got \(metadata["candidateCount"] ?? "nothing")"))
         }
-        let (s, a) = (stateNames.count, names.count)
+        let (s, a) = (environment.stateDimension, environment.actionDimension)
         var networks = [MLP](), next = 0
         for part in BCQPolicy.parts {
             let key = "\(part.name)Layers"
-            let sizes = try value(key, as: [Int].self)
+            let sizes = try reader.value(key, as: [Int].self)
             guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }), next + 2 * (sizes.count - 1) <= checkpoint.tensors.count else {
                 throw fail(.malformedMetadata(key: key, reason: "layer sizes \(sizes) do not fit the file's \(checkpoint.tensors.count) tensors"))
             }
@@ -129,21 +103,7 @@ extension BCQPolicy: CheckpointedPolicy {
                                           + "\(perturbation.inputSize)→\(perturbation.outputSize), \(critic.inputSize)→\(critic.outputSize); "
                                           + "metadata has \(s) features and \(a) actions"))
         }
-        if let expected {
-            if let reason = ActorPolicy.difference(file: stateNames, environment: expected.stateNames, what: "state feature") {
-                throw fail(.stateMismatch(reason))
-            }
-            let space = expected.actionSpace
-            if let reason = ActorPolicy.difference(file: names, environment: space.names, what: "action") {
-                throw fail(.actionMismatch(reason))
-            }
-            for i in names.indices where low[i] < space.low[i] || high[i] > space.high[i] {
-                throw fail(.actionMismatch("\(names[i]) has bounds [\(low[i]), \(high[i])] in the file, outside "
-                                           + "[\(space.low[i]), \(space.high[i])] in the environment"))
-            }
-        }
-        let environment = AgentEnvironment(stateNames: stateNames,
-                                           actionSpace: ActionSpace(names: names, low: low, high: high, baseline: baseline))
+        if let expected { try reader.check(environment, fits: expected) }
         self.init(decoder: decoder, perturbation: PerturbationNetwork(network: perturbation, stateDimension: s, limit: limit),
                   critic: Critic(network: critic, stateDimension: s), normalizer: normalizer, environment: environment,
                   candidateCount: count, latentClip: clip, updates: metadata["updates"].flatMap { Int($0) } ?? 0,
@@ -151,10 +111,3 @@ extension BCQPolicy: CheckpointedPolicy {
     }
 }
 
-/// Compact JSON (sorted keys) of a metadata value.
-private func json<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    guard let data = try? encoder.encode(value) else { preconditionFailure("BCQ policy metadata: cannot encode \(T.self)") }
-    return String(decoding: data, as: UTF8.self)
-}

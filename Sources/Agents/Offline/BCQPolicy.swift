@@ -86,13 +86,13 @@ public struct BCQPolicy: FusionPolicy {
         }
         var input = Matrix(rows: 0, columns: 0)
         ConditionalVAE.concatenate(repeated, latents, into: &input)
-        let proposals = BCQPolicy.predictRowIndependent(decoder, input)
+        let proposals = RowIndependentDense.predict(decoder, input)
         ConditionalVAE.concatenate(repeated, proposals, into: &input)
         var perturbed = Matrix(rows: 0, columns: 0)
-        PerturbationNetwork.perturb(proposals, by: BCQPolicy.predictRowIndependent(perturbation.network, input),
+        PerturbationNetwork.perturb(proposals, by: RowIndependentDense.predict(perturbation.network, input),
                                     limit: perturbation.limit, into: &perturbed)
         ConditionalVAE.concatenate(repeated, perturbed, into: &input)
-        let values = BCQPolicy.predictRowIndependent(critic.network, input)
+        let values = RowIndependentDense.predict(critic.network, input)
         var choices = [Int](repeating: 0, count: b)
         for r in 0..<b {
             var best = 0
@@ -116,17 +116,4 @@ public struct BCQPolicy: FusionPolicy {
             }
             output.record(row: r, action: raw, mean: raw, logDensity: 0, group: .implicit)
         }
-    }
-
-    /// The network's output for `input`, each row computed independently of the others (`RowIndependentDense`).
-    static func predictRowIndependent(_ network: MLP, _ input: Matrix) -> Matrix {
-        var current = input
-        var next = Matrix(rows: 0, columns: 0)
-        for (layer, activation) in zip(network.layers, network.activations) {
-            RowIndependentDense.forward(layer, current, into: &next)
-            activation.apply(&next)
-            swap(&current, &next)
-        }
-        return current
-    }
-}
+    }}

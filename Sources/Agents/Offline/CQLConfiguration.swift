@@ -13,13 +13,14 @@
 /// step); the actor updates after the critics within a step (before them in their code; the two orders differ
 /// only by one step's lag); their MuJoCo networks have three hidden layers of 256, the default here two.
 /// `OfflineAgentSettings` sets α = 1 when the Lagrange form is chosen, as their `min_q_weight` is with it.
+///
+/// SAC's fields live in `sac` (with CQL's defaults) and read and write as this configuration's own
+/// (`configuration.targetEntropy`) through dynamic member lookup; all are encoded flat, at one level.
+@dynamicMemberLookup
 public struct CQLConfiguration: AgentConfiguration {
-    public var actorCritic: ActorCriticConfiguration = {
-        var c = ActorCriticConfiguration()
-        c.actorLearningRate = 1e-4
-        c.criticLearningRate = 3e-4
-        return c
-    }()
+    /// SAC's hyper-parameters, the shared ones included, with CQL's defaults: actor 10⁻⁴, critics 3·10⁻⁴, the
+    /// temperature at the policy's rate 10⁻⁴.
+    public var sac = CQLConfiguration.sacDefaults
     /// α of CQL(H): the weight of `E_s[log Σ_a exp Q(s, a) − E_{a∼D} Q(s, a)]` in each critic's loss (eq. 4). With
     /// `lagrange` it multiplies the gap before the dual variable does, as in the authors' code.
     public var conservativeWeight: Float = 5
@@ -36,33 +37,39 @@ public struct CQLConfiguration: AgentConfiguration {
     public var lagrangeLearningRate: Float = 3e-4
     /// Whether the TD target keeps SAC's `−α log π(a′|s′)` (false: the authors' deterministic backup).
     public var entropyBackup: Bool = false
-    /// SAC's entropy temperature at the start (the whole run when `learnTemperature` is false).
-    public var initialTemperature: Float = 1
-    /// Automatic temperature adjustment (Haarnoja et al. 2018, eq. 18).
-    public var learnTemperature: Bool = true
-    public var temperatureLearningRate: Float = 1e-4
-    /// H̄; `nil` means −dim(A).
-    public var targetEntropy: Float? = nil
-    /// The policy's log σ is clamped to [minimumLogStd, maximumLogStd].
-    public var minimumLogStd: Float = -20
-    public var maximumLogStd: Float = 2
 
     public init() {}
 
+    static let sacDefaults: SACConfiguration = {
+        var c = SACConfiguration()
+        c.actorCritic.actorLearningRate = 1e-4
+        c.actorCritic.criticLearningRate = 3e-4
+        c.temperatureLearningRate = 1e-4
+        return c
+    }()
+
+    /// The shared hyper-parameters, held in `sac`.
+    public var actorCritic: ActorCriticConfiguration {
+        get { sac.actorCritic }
+        set { sac.actorCritic = newValue }
+    }
+
+    /// SAC's fields (`initialTemperature`, `learnTemperature`, `temperatureLearningRate`, `targetEntropy`,
+    /// `minimumLogStd`, `maximumLogStd`) as this configuration's own.
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<SACConfiguration, T>) -> T {
+        get { sac[keyPath: keyPath] }
+        set { sac[keyPath: keyPath] = newValue }
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case conservativeWeight, sampledActions, logSumExpTemperature, lagrange, lagrangeThreshold, lagrangeLearningRate
-        case entropyBackup, initialTemperature, learnTemperature, temperatureLearningRate, targetEntropy
-        case minimumLogStd, maximumLogStd
+        case entropyBackup
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(actorCriticKeys.union(CodingKeys.allCases.map(\.rawValue)))
-        let defaults = CQLConfiguration()
-        // Shared fields that are absent keep CQL's defaults, not the generic actor-critic ones.
-        let shared = try decoder.container(keyedBy: ActorCriticConfiguration.CodingKeys.self)
-        actorCritic = try ActorCriticConfiguration(from: decoder)
-        if !shared.contains(.actorLearningRate) { actorCritic.actorLearningRate = defaults.actorCritic.actorLearningRate }
-        if !shared.contains(.criticLearningRate) { actorCritic.criticLearningRate = defaults.actorCritic.criticLearningRate }
+        try decoder.rejectUnknownKeys(SACConfiguration.keys.union(CodingKeys.allCases.map(\.rawValue)))
+        // SAC's fields that are absent keep CQL's defaults, not SAC's.
+        sac = try SACConfiguration(from: decoder, defaults: CQLConfiguration.sacDefaults)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try c.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -74,16 +81,11 @@ public struct CQLConfiguration: AgentConfiguration {
         lagrangeThreshold = try value(.lagrangeThreshold, lagrangeThreshold)
         lagrangeLearningRate = try value(.lagrangeLearningRate, lagrangeLearningRate)
         entropyBackup = try value(.entropyBackup, entropyBackup)
-        initialTemperature = try value(.initialTemperature, initialTemperature)
-        learnTemperature = try value(.learnTemperature, learnTemperature)
-        temperatureLearningRate = try value(.temperatureLearningRate, temperatureLearningRate)
-        targetEntropy = try c.decodeIfPresent(Float.self, forKey: .targetEntropy)
-        minimumLogStd = try value(.minimumLogStd, minimumLogStd)
-        maximumLogStd = try value(.maximumLogStd, maximumLogStd)
     }
 
+    /// The shared fields, CQL's, then SAC's own, all at one level.
     public func encode(to encoder: any Encoder) throws {
-        try actorCritic.encode(to: encoder)
+        try sac.actorCritic.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(conservativeWeight, forKey: .conservativeWeight)
         try c.encode(sampledActions, forKey: .sampledActions)
@@ -92,16 +94,12 @@ public struct CQLConfiguration: AgentConfiguration {
         try c.encode(lagrangeThreshold, forKey: .lagrangeThreshold)
         try c.encode(lagrangeLearningRate, forKey: .lagrangeLearningRate)
         try c.encode(entropyBackup, forKey: .entropyBackup)
-        try c.encode(initialTemperature, forKey: .initialTemperature)
-        try c.encode(learnTemperature, forKey: .learnTemperature)
-        try c.encode(temperatureLearningRate, forKey: .temperatureLearningRate)
-        try c.encodeIfPresent(targetEntropy, forKey: .targetEntropy)
-        try c.encode(minimumLogStd, forKey: .minimumLogStd)
-        try c.encode(maximumLogStd, forKey: .maximumLogStd)
+        try sac.encodeOwnFields(to: encoder)
     }
 
+    /// The shared fields, CQL's, then SAC's own; throws naming the first out of range.
     public func validate() throws(AgentConfigurationError) {
-        try actorCritic.validate()
+        try sac.actorCritic.validate()
         func check(_ ok: Bool, _ field: CodingKeys, _ message: String) throws(AgentConfigurationError) {
             if !ok { throw AgentConfigurationError(field: field.rawValue, message: message) }
         }
@@ -113,11 +111,6 @@ public struct CQLConfiguration: AgentConfiguration {
         try check(lagrangeThreshold.isFinite, .lagrangeThreshold, "must be finite, got \(lagrangeThreshold)")
         try check(lagrangeLearningRate > 0 && lagrangeLearningRate.isFinite, .lagrangeLearningRate,
                   "must be positive, got \(lagrangeLearningRate)")
-        try check(initialTemperature > 0 && initialTemperature.isFinite, .initialTemperature,
-                  "must be positive, got \(initialTemperature)")
-        try check(temperatureLearningRate > 0, .temperatureLearningRate, "must be positive, got \(temperatureLearningRate)")
-        if let h = targetEntropy { try check(h.isFinite, .targetEntropy, "must be finite, got \(h)") }
-        try check(minimumLogStd < maximumLogStd, .minimumLogStd,
-                  "must be below maximumLogStd (\(maximumLogStd)), got \(minimumLogStd)")
+        try sac.validateOwnFields()
     }
 }

@@ -24,34 +24,19 @@ public struct ConservativeQLearning: OfflineLearner {
     public let configuration: CQLConfiguration
     public let dataset: OfflineDataset
     var experience: ExperienceStore
-    public private(set) var actor: ActorNetwork
-    public private(set) var critics: [Critic]
-    public private(set) var targetCritics: [Critic]
-    public private(set) var temperature: Temperature
+    var core: SoftActorCritic
     /// α′ of the Lagrange form (stays at its initial 1, unused, without it).
     public private(set) var lagrangeMultiplier: LagrangeMultiplier
-    var actorOptimizer: Adam
-    var criticOptimizers: [Adam]
-    var temperatureOptimizer: Adam
     var lagrangeOptimizer: Adam
     public private(set) var updateCount = 0
 
-    private var noise: Matrix
-    private var nextActions = Matrix(rows: 0, columns: 0)
-    private var nextLogProbabilities = Matrix(rows: 0, columns: 0)
-    private var targets = Matrix(rows: 0, columns: 0)
     private var penaltyWorkspace = ConservativePenalty.Workspace()
-    private var policyWorkspace = SoftPolicyLoss.Workspace()
 
     public init(dataset: OfflineDataset, configuration: CQLConfiguration = CQLConfiguration(), seed: UInt64)
         throws(AgentConfigurationError) {
         try configuration.validate()
-        let environment = dataset.environment
-        let uniformEntropy = Float(environment.actionDimension) * Float(Elementary.log(2.0))
-        if let h = configuration.targetEntropy, !(h < uniformEntropy) {
-            throw AgentConfigurationError(field: "targetEntropy", message: "must be below dim(A)·log 2 = \(uniformEntropy), "
-                                          + "the entropy of the uniform distribution on the normalised box; got \(h)")
-        }
+        core = try SoftActorCritic(environment: dataset.environment, configuration: configuration.sac,
+                                   agentName: ConservativeQLearning.name, seed: seed)
         let settings = configuration.actorCritic
         if settings.discounting.needsElapsedTime && !dataset.isTimed {
             throw AgentConfigurationError(field: "discountHalfLifeHours",
@@ -60,67 +45,52 @@ public struct ConservativeQLearning: OfflineLearner {
         self.configuration = configuration
         self.dataset = dataset
         experience = ExperienceStore(dataset: dataset, configuration: settings)
-        let (s, a) = (environment.stateDimension, environment.actionDimension)
-        var stream = RandomStream(seed: seed, keys: streamKey("agents.initialization"), streamKey(ConservativeQLearning.name))
-        actor = ActorNetwork(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes,
-                             head: .squashedGaussian(minimumLogStd: configuration.minimumLogStd,
-                                                     maximumLogStd: configuration.maximumLogStd),
-                             stream: &stream)
-        critics = (0..<2).map { _ in Critic(stateDimension: s, actionDimension: a, hiddenSizes: settings.hiddenSizes, stream: &stream) }
-        targetCritics = critics
-        temperature = Temperature(initialValue: configuration.initialTemperature)
         lagrangeMultiplier = LagrangeMultiplier()
-        actorOptimizer = Adam(learningRate: settings.actorLearningRate)
-        criticOptimizers = [Adam](repeating: Adam(learningRate: settings.criticLearningRate, weightDecay: settings.criticWeightDecay),
-                                  count: 2)
-        temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
         lagrangeOptimizer = Adam(learningRate: configuration.lagrangeLearningRate)
-        noise = Matrix(rows: settings.batchSize, columns: a)
     }
 
     public var environment: AgentEnvironment { dataset.environment }
+    public var actor: ActorNetwork { core.actor }
+    public var critics: [Critic] { core.critics }
+    public var targetCritics: [Critic] { core.targetCritics }
+    /// SAC's α.
+    public var temperature: Temperature { core.temperature }
     /// H̄, by default −dim(A).
-    public var targetEntropy: Float { configuration.targetEntropy ?? -Float(environment.actionDimension) }
+    public var targetEntropy: Float { core.policyImprovement.targetEntropy }
     /// The regulariser's weight on each critic's gap: α, or α′·α in the Lagrange form.
     public var effectiveConservativeWeight: Float {
         configuration.conservativeWeight * (configuration.lagrange ? lagrangeMultiplier.value : 1)
     }
 
     public mutating func update(steps: Int, stream: inout RandomStream) -> UpdateDiagnostics {
-        var d = UpdateDiagnostics()
         let settings = configuration.actorCritic
-        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return d }
-        var criticLoss = 0.0, actorLoss = 0.0, meanQ = 0.0, meanTarget = 0.0, logProbability = 0.0, gradientNorm = 0.0
+        guard steps > 0, experience.canSample(learningStarts: settings.learningStarts) else { return UpdateDiagnostics() }
+        var totals = SoftActorCritic.Totals()
         var gapSum = 0.0
         let clipNorm = settings.gradientClipNorm
         let n = configuration.sampledActions
         for _ in 0..<steps {
             experience.sample(stream: &stream)
-            fillNoise(&stream)
-            SoftQTarget.compute(
-                rewards: experience.batch.rewards, bootstrapDiscounts: experience.batch.bootstrapDiscounts,
-                nextStates: experience.batch.nextStates, noise: noise, actor: &actor, targetCritics: &targetCritics,
-                temperature: configuration.entropyBackup ? temperature.value : 0,
-                nextActions: &nextActions, nextLogProbabilities: &nextLogProbabilities, into: &targets)
-            meanTarget += targets.sum() / Double(targets.rows)
+            let entropyWeight = configuration.entropyBackup ? core.temperature.value : 0
+            totals.meanTarget += core.computeTargets(experience.batch, temperature: entropyWeight, stream: &stream)
             ConservativePenalty.sampleCandidates(states: experience.batch.states, nextStates: experience.batch.nextStates,
-                                                 actor: &actor, perGroup: n, stream: &stream, workspace: &penaltyWorkspace)
+                                                 actor: &core.actor, perGroup: n, stream: &stream, workspace: &penaltyWorkspace)
             let weight = effectiveConservativeWeight
             let batch = experience.batch.states.rows
             var stepGap = 0.0
-            for i in critics.indices {
-                critics[i].zeroGradients()
+            for i in core.critics.indices {
+                core.critics[i].zeroGradients()
                 let logSumExp = ConservativePenalty.accumulateLogSumExp(
-                    critic: &critics[i], batch: batch, temperature: configuration.logSumExpTemperature, weight: weight,
+                    critic: &core.critics[i], batch: batch, temperature: configuration.logSumExpTemperature, weight: weight,
                     workspace: &penaltyWorkspace)
                 let data = ConservativePenalty.accumulateDataTerm(
-                    critic: &critics[i], states: experience.batch.states, actions: experience.batch.actions,
-                    targets: targets, weight: weight, workspace: &penaltyWorkspace)
-                criticLoss += data.loss + Double(weight) * (logSumExp - data.meanQ)
-                if i == 0 { meanQ += data.meanQ }
+                    critic: &core.critics[i], states: experience.batch.states, actions: experience.batch.actions,
+                    targets: core.targets, weight: weight, workspace: &penaltyWorkspace)
+                totals.criticLoss += data.loss + Double(weight) * (logSumExp - data.meanQ)
+                if i == 0 { totals.meanQ += data.meanQ }
                 stepGap += logSumExp - data.meanQ
-                if clipNorm > 0 { gradientNorm += Double(critics[i].clipGradients(maxNorm: clipNorm)) }
-                criticOptimizers[i].step(&critics[i])
+                if clipNorm > 0 { totals.gradientNorm += Double(core.critics[i].clipGradients(maxNorm: clipNorm)) }
+                core.criticOptimizers[i].step(&core.critics[i])
             }
             stepGap /= Double(critics.count)
             gapSum += stepGap
@@ -130,47 +100,20 @@ public struct ConservativeQLearning: OfflineLearner {
                                                   threshold: configuration.lagrangeThreshold)
                 lagrangeOptimizer.step(&lagrangeMultiplier)
             }
-            fillNoise(&stream)
-            actor.zeroGradients()
-            let policy = SoftPolicyLoss.accumulate(actor: &actor, critics: &critics, states: experience.batch.states,
-                                                   noise: noise, temperature: temperature.value, workspace: &policyWorkspace)
-            actorLoss += policy.loss
-            logProbability += policy.meanLogProbability
-            if clipNorm > 0 { actor.clipGradients(maxNorm: clipNorm) }
-            actorOptimizer.step(&actor)
-            if configuration.learnTemperature {
-                temperature.zeroGradients()
-                temperature.accumulateLoss(meanLogProbability: policy.meanLogProbability, targetEntropy: targetEntropy)
-                temperatureOptimizer.step(&temperature)
-            }
-            let tau = settings.targetUpdateRate
-            for i in critics.indices { targetCritics[i].softUpdate(toward: critics[i], tau: tau) }
+            let policy = core.improvePolicy(states: experience.batch.states, tau: settings.targetUpdateRate, stream: &stream)
+            totals.actorLoss += policy.loss
+            totals.logProbability += policy.meanLogProbability
             updateCount += 1
         }
-        let count = Double(steps)
-        d.steps = steps
-        d.actorSteps = steps
-        d.criticLoss = criticLoss / count
-        d.actorLoss = actorLoss / count
-        d.meanQ = meanQ / count
-        d.meanTarget = meanTarget / count
-        d.meanLogProbability = logProbability / count
-        d.temperature = Double(temperature.value)
-        d.conservativeGap = gapSum / count
+        var d = core.diagnostics(totals, steps: steps, clipNorm: clipNorm)
+        d.conservativeGap = gapSum / Double(steps)
         if configuration.lagrange { d.lagrangeMultiplier = Double(lagrangeMultiplier.value) }
-        if clipNorm > 0 { d.criticGradientNorm = gradientNorm / (Double(critics.count) * count) }
         return d
-    }
-
-    private mutating func fillNoise(_ stream: inout RandomStream) {
-        noise.withUnsafeMutableBufferPointer { e in
-            for k in 0..<e.count { e[k] = stream.normalFloat() }
-        }
     }
 
     /// The deterministic policy `tanh(μ(s))` with the dataset's observation statistics.
     public func evaluationPolicy() -> ActorPolicy {
-        ActorPolicy(agentName: ConservativeQLearning.name, actor: actor, normalizer: experience.statistics,
+        ActorPolicy(agentName: ConservativeQLearning.name, actor: core.actor, normalizer: experience.statistics,
                     environment: environment, mode: .deterministic, updates: updateCount)
     }
 }

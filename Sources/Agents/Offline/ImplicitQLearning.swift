@@ -119,8 +119,7 @@ public struct ImplicitQLearning: OfflineLearner {
             meanQ += step.meanQ
             gradientNorm += step.gradientNorm
 
-            let tau = settings.targetUpdateRate
-            for i in critics.indices { targetCritics[i].softUpdate(toward: critics[i], tau: tau) }
+            Critic.softUpdate(&targetCritics, toward: critics, tau: settings.targetUpdateRate)
             updateCount += 1
         }
         let n = Double(steps)

@@ -148,10 +148,7 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
     /// - Throws: the errors of `PolicyResolver.fixedWeights` when `around` does not name fixed weights (a
     ///   state-dependent checkpoint, a checkpoint of another kind, an unreadable file).
     public func environment(in world: World) throws -> AgentEnvironment {
-        let centre = try around.map { try PolicyResolver.fixedWeights($0, world: world) }
-        return AgentEnvironment(stateNames: world.stateLayout.names,
-                                actionSpace: actionBox < 1 ? world.actionSpace.restricted(toHalfWidth: actionBox, around: centre)
-                                                           : world.actionSpace)
+        try AgentEnvironment(world: world, actionBox: actionBox, around: around)
     }
 
     /// `configuration` with these settings applied to its shared hyper-parameters; what is `nil` here keeps the

@@ -135,47 +135,50 @@ public enum TD3PlusBCActorLoss {
 ///
 /// The paper's discount is 0.99; the shared default here is the fusion MDP's γ = 0.95 (docs/design.md,
 /// "Discounting").
+///
+/// TD3's fields live in `td3` and read and write as this configuration's own (`configuration.policyNoise`) through
+/// dynamic member lookup; all are encoded flat, at one level.
+@dynamicMemberLookup
 public struct TD3PlusBCConfiguration: AgentConfiguration {
-    public var actorCritic = ActorCriticConfiguration()
-    /// σ̃: standard deviation of the target smoothing noise, normalised action units.
-    public var policyNoise: Float = 0.2
-    /// c: the smoothing noise is clipped to [−c, c].
-    public var noiseClip: Float = 0.5
-    /// d: critic updates per actor and target update.
-    public var policyDelay: Int = 2
+    /// TD3's hyper-parameters, the shared ones included.
+    public var td3 = TD3Configuration()
     /// α of eq. 4 (0: behaviour cloning alone; large: offline TD3).
     public var alpha: Float = 2.5
 
     public init() {}
 
+    /// The shared hyper-parameters, held in `td3`.
+    public var actorCritic: ActorCriticConfiguration {
+        get { td3.actorCritic }
+        set { td3.actorCritic = newValue }
+    }
+
+    /// TD3's fields (`policyNoise`, `noiseClip`, `policyDelay`) as this configuration's own.
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<TD3Configuration, T>) -> T {
+        get { td3[keyPath: keyPath] }
+        set { td3[keyPath: keyPath] = newValue }
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case policyNoise, noiseClip, policyDelay, alpha
+        case alpha
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(actorCriticKeys.union(CodingKeys.allCases.map(\.rawValue)))
-        actorCritic = try ActorCriticConfiguration(from: decoder)
+        try decoder.rejectUnknownKeys(TD3Configuration.keys.union(CodingKeys.allCases.map(\.rawValue)))
+        td3 = try TD3Configuration(fieldsFrom: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        policyNoise = try c.decodeIfPresent(Float.self, forKey: .policyNoise) ?? policyNoise
-        noiseClip = try c.decodeIfPresent(Float.self, forKey: .noiseClip) ?? noiseClip
-        policyDelay = try c.decodeIfPresent(Int.self, forKey: .policyDelay) ?? policyDelay
         alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
     }
 
+    /// TD3's fields, then α, at one level.
     public func encode(to encoder: any Encoder) throws {
-        try actorCritic.encode(to: encoder)
+        try td3.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(policyNoise, forKey: .policyNoise)
-        try c.encode(noiseClip, forKey: .noiseClip)
-        try c.encode(policyDelay, forKey: .policyDelay)
         try c.encode(alpha, forKey: .alpha)
     }
 
     public func validate() throws(AgentConfigurationError) {
-        try actorCritic.validate()
-        if !(policyNoise >= 0) { throw AgentConfigurationError(field: "policyNoise", message: "must be non-negative, got \(policyNoise)") }
-        if !(noiseClip >= 0) { throw AgentConfigurationError(field: "noiseClip", message: "must be non-negative, got \(noiseClip)") }
-        if policyDelay < 1 { throw AgentConfigurationError(field: "policyDelay", message: "must be at least 1, got \(policyDelay)") }
+        try td3.validate()
         if !(alpha >= 0 && alpha.isFinite) { throw AgentConfigurationError(field: "alpha", message: "must be non-negative, got \(alpha)") }
     }
 }
