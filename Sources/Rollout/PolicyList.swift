@@ -30,7 +30,7 @@ public struct PolicyList: Sendable, Equatable {
     public var specs: [String]
     public var groups: [Group]
 
-    /// `specs` with every glob (a spec containing `*` or `?`) expanded against the file system.
+    /// `specs` with every glob (a spec containing `*`, `?` or a `[…]` class) expanded against the file system.
     public init(expanding specs: [String]) throws {
         try self.init(expanding: specs, matching: Self.files(matching:))
     }
@@ -39,7 +39,7 @@ public struct PolicyList: Sendable, Equatable {
     public init(expanding specs: [String], matching match: (String) throws -> [String]) throws {
         var expanded: [String] = [], groups: [Group] = []
         for spec in specs {
-            guard spec.contains("*") || spec.contains("?") else {
+            guard spec.contains("*") || spec.contains("?") || (spec.contains("[") && spec.contains("]")) else {
                 expanded.append(spec)
                 continue
             }

@@ -22,6 +22,9 @@ import TestSupport
         #expect(list.specs == ["baseline", "m/td3-a.ckpt", "m/td3-b.ckpt", "random", "m/sac.ckpt"])
         #expect(list.groups == [.init(name: "m/td3-*.ckpt", members: [1, 2]), .init(name: "m/?ac.ckpt", members: [4])])
         #expect(throws: PolicyList.NoMatch(pattern: "none*")) { try PolicyList(expanding: ["baseline", "none*"]) { _ in [] } }
+        // A character class is a glob too: a group of exactly the seeds it names.
+        let seeds = try PolicyList(expanding: ["m/td3-seed[13].ckpt"]) { _ in ["m/td3-seed1.ckpt", "m/td3-seed3.ckpt"] }
+        #expect(seeds.groups == [.init(name: "m/td3-seed[13].ckpt", members: [0, 1])])
     }
 
     @Test func globsMatchFilesOnDisk() throws {
