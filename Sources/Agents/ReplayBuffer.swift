@@ -127,6 +127,12 @@ public struct ReplayBuffer: Sendable {
                 rewards[index], Array(nextStates[(index * s)..<((index + 1) * s)]), terminals[index] == 1)
     }
 
+    /// The reward, terminal flag and elapsed hours (NaN without a clock) in slot `index`, without allocating.
+    public func outcome(at index: Int) -> (reward: Float, terminal: Bool, elapsedHours: Float) {
+        precondition(index >= 0 && index < count, "ReplayBuffer: slot \(index) outside 0..<\(count)")
+        return (rewards[index], terminals[index] == 1, elapsedHours[index])
+    }
+
     /// Slot of the most recently appended transition (`nil` when empty).
     public var newestSlot: Int? { count == 0 ? nil : (cursor + capacity - 1) % capacity }
 }

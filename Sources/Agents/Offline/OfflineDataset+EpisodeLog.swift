@@ -138,6 +138,7 @@ extension OfflineDataset {
         var dataset = OfflineDataset(environment: target, capacity: total)
         for run in plan {
             let before = dataset.count
+            var lastEpisode: Int?
             try run.snapshot.transitions(run: run.info.id, batchSize: batchSize).forEach { logged in
                 let batch = TransitionBatch(transitions: logged, actionSpace: target.actionSpace,
                                             stateDimension: target.stateDimension)
@@ -145,7 +146,15 @@ extension OfflineDataset {
                     throw EpisodeLogError(path: run.reference.log, kind: .corrupt(
                         "run \(run.info.id) yields more transitions than its \(run.contents.transitions) counted"))
                 }
-                dataset.append(batch)
+                // The batch's rows are the transitions with an outcome, in order: a row begins an episode when its
+                // episode differs from the row before (in this batch or the run's previous one).
+                var starts: [Int] = [], row = 0
+                for transition in logged where transition.hasOutcome {
+                    if transition.episode != lastEpisode { starts.append(row) }
+                    lastEpisode = transition.episode
+                    row += 1
+                }
+                dataset.append(batch, episodeStarts: starts)
                 progress?(dataset.count, total)
             }
             let read = dataset.count - before
