@@ -42,10 +42,17 @@ import Simulator
 /// same objective doubled, to reuse the TD loss without ½). Kumar et al.'s Theorem 3.2: in the tabular case
 /// `E_{π_e}[Q̂(s, ·)]` lower-bounds `V^π(s)`, the fixed point being FQE's minus `α·E_{π_e}[π_e/π̂_β − 1] ≥ 0` per
 /// state, so the conservative estimate is at most FQE's, and lower the further π_e strays from the logged actions.
-/// Its default α = 0.5·10⁻³ is the paper's (`FittedQEvaluationConfiguration.batchRLMTF`).
+/// Its default α = 0.5·10⁻³ is the paper's (`FittedQEvaluationConfiguration.batchRLMTF`). For a deterministic π_e
+/// whose actions lie away from the logged ones, π_e/π̂_β is infinite and the regulariser has no finite fixed point:
+/// nothing in the data holds `Q(s, π_e(s))` up, Adam moves the weights that only the regulariser reaches at full
+/// speed whatever α, and the estimate keeps falling with the steps (the paper's Table 1 gives TD3 −648 where its
+/// in-support policies score about 4). Read a large negative conservative value as "outside the data", not as a value.
 ///
 /// Deterministic: the critic's weights come from `seed`, its mini-batches and a stochastic target's draws from streams
-/// keyed by the seed, the step and the row, and it runs on one thread.
+/// keyed by the seed, the step and the row, and it runs on one thread (BLAS products are the learners').
+///
+/// Cost per gradient step: one forward pass of the target critic on B·K rows and a forward and backward pass of the
+/// critic on B rows (2·B with the regulariser); a stochastic target also acts K times on B states per step.
 public struct FittedQEvaluation: Sendable {
     public static let name = "fqe"
 
@@ -349,7 +356,8 @@ public struct FittedQEvaluation: Sendable {
     }
 
     /// `V̂(s_i) = E_{a∼π}[Q̂(s_i, a)]` at every logged transition's state, in slot order; a stochastic target's draws
-    /// are keyed by the slot, so that an episode's value in `estimate()` is its first slot's here.
+    /// are keyed by the slot, so that an episode's value in `estimate()` is its first slot's here (up to the last bits,
+    /// which BLAS makes depend on how many rows share a product).
     public func loggedStateValues() -> [Double] {
         loggedStateValues(slots: Array(0..<dataset.count))
     }

@@ -119,6 +119,17 @@ struct OfflineDatasetLoadTests {
                                           sessions: sessions.count, transitions: expected.count)])
         #expect(reported.last.map { $0 == (expected.count, expected.count) } ?? false)
         #expect(zip(reported, reported.dropFirst()).allSatisfy { $0.0 < $1.0 })
+        // Episodes: each user's first transition with an outcome, by the logged episode; continuity infers the same.
+        let starts = Self.episodeStarts(sessions)
+        #expect(Set(sessions.map(\.episode)).count == starts.count)
+        #expect(dataset.episodeStarts == starts)
+        #expect(OfflineDataset(environment: dataset.environment, batch: expected).episodeStarts == starts)
+    }
+
+    /// The index of each episode's first transition with an outcome among the sessions' transitions.
+    static func episodeStarts(_ sessions: [SessionRecord]) -> [Int] {
+        let kept = TransitionRule.transitions(of: sessions.filter { !$0.steps.isEmpty }).filter(\.hasOutcome)
+        return kept.indices.filter { $0 == 0 || kept[$0].episode != kept[$0 - 1].episode }
     }
 
     @Test("actions are normalised into the learner's box: a residual box clamps them")
@@ -153,6 +164,9 @@ struct OfflineDatasetLoadTests {
         try Self.expectEqual(both, Self.concatenated(Self.concatenated(batchA, batchB), batchB))
         #expect(both.sources.map { "\($0.log == first ? "first" : "second"):\($0.run)" } == ["first:1", "first:2", "second:1"])
         #expect(both.sources.map(\.transitions) == [batchA.count, batchB.count, batchB.count])
+        // A run's first transition begins an episode even where its episode index repeats the previous run's.
+        let (startsA, startsB) = (Self.episodeStarts(a), Self.episodeStarts(b))
+        #expect(both.episodeStarts == startsA + startsB.map { $0 + batchA.count } + startsB.map { $0 + batchA.count + batchB.count })
 
         let selected = try OfflineDataset.load(logs: [second, first], runs: [1])
         try Self.expectEqual(selected, Self.concatenated(batchB, batchA))
