@@ -325,3 +325,46 @@ struct FittedQEvaluationTests {
         }
     }
 }
+
+@Suite("Fitted Q Evaluation on simulated sessions")
+struct FittedQEvaluationSimulatedTests {
+    @Test("a ramp on a raw state feature and the logging mixture: raw states in, one value per user, finite")
+    func simulatedSessions() throws {
+        let world = OfflineDatasetLoadTests.fixture.world
+        let sessions = OfflineDatasetLoadTests.sessionsA
+        let data = OfflineDataset(environment: AgentEnvironment(world: world),
+                                  batch: TransitionBatch(sessions: sessions, actionSpace: world.actionSpace,
+                                                         stateDimension: world.stateLayout.dimension))
+        let users = Set(sessions.map(\.episode)).count
+        #expect(data.episodeStarts.count == users)
+        // The first weight ramps from +0.5 to −0.5 (normalised) over requests 1…4, the rest stay at the baseline.
+        let space = world.actionSpace
+        func weights(_ first: Float) -> String {
+            ([space.denormalize(first, dimension: 0)] + space.baseline.dropFirst()).map { "\($0)" }.joined(separator: ",")
+        }
+        let ramp = try PolicySpec.parse("ramp:session.requestIndex=1..4@\(weights(0.5))@\(weights(-0.5))", world: world)
+        var settings = Chain.settings(steps: 200)
+        settings.curveInterval = 100
+        for policy in [ramp, try PolicySpec.parse("mixture", world: world)] {
+            var fqe = try FittedQEvaluation(dataset: data, policy: policy, configuration: settings, seed: 3)
+            let curve = fqe.fit()
+            #expect(curve.count == 2 && curve.allSatisfy { $0.value.isFinite && $0.diagnostics.temporalDifferenceLoss.isFinite })
+            let estimate = fqe.estimate()
+            #expect(estimate.episodeValues.count == users && estimate.value.isFinite)
+            #expect(fqe.loggedQValues().count == data.count && fqe.loggedStateValues().count == data.count)
+            guard fqe.isDeterministicTarget else { continue }
+            // V̂(s) is Q̂ at the policy's action on the raw state: the ramp reads the raw request index.
+            var states = Matrix(rows: 4, columns: world.stateLayout.dimension)
+            let feature = try #require(world.stateLayout.names.firstIndex(of: "session.requestIndex"))
+            for r in 0..<4 { states[r, feature] = Float(r + 1) }
+            var output = PolicyOutput(batch: 4, actionDimension: world.actionSpace.dimension)
+            var streams = [RandomStream](repeating: RandomStream(seed: 1), count: 4)
+            streams.withUnsafeMutableBufferPointer { policy.act(states: states, streams: $0.baseAddress!, into: &output) }
+            let actions = Matrix(rows: 4, columns: world.actionSpace.dimension) { r, i in
+                min(max(world.actionSpace.normalize(output.actions[r, i], dimension: i), -1), 1)
+            }
+            #expect(output.actions[0, 0] != output.actions[3, 0], "the ramp moves across the raw feature")
+            assertClose(fqe.stateValues(states: states), fqe.qValues(states: states, actions: actions), relative: 1e-6)
+        }
+    }
+}
