@@ -16,7 +16,7 @@ import Simulator
 ///
 /// with γ_i the dataset's discount of that transition (per request, or `γ·2^(−Δt_i/H)` by the logged hours:
 /// `ReplayBatch.bootstrapDiscounts`) and d_i its terminal flag (a churn). The expectation is the critic at π's action
-/// for a deterministic target (`PolicyDensity.isDeterministic`, or no exploration), computed once per transition
+/// for a deterministic target (`PolicyDensity.isDeterministic`), computed once per transition
 /// before fitting since it never changes; for a stochastic target it is the mean over K actions drawn afresh at every
 /// step from keyed streams.
 ///
@@ -61,7 +61,9 @@ public struct FittedQEvaluation: Sendable {
     /// The target policy π_e; it acts on raw states, its raw actions are normalised into the dataset's action box.
     public let policy: any FusionPolicy
     public let seed: UInt64
-    /// Whether π_e is a point mass (its action is a function of the state): one action per state instead of K.
+    /// Whether π_e is a point mass (its action is a function of the state): one action per state instead of K. Only a
+    /// `PolicyDensity` can say so; any other policy may draw from its streams (BCQ's sampled proposals draw although it
+    /// states no exploration) and is averaged over K draws.
     public let isDeterministicTarget: Bool
     /// Q̂, on normalised states and normalised actions.
     public private(set) var critic: Critic
@@ -135,7 +137,7 @@ public struct FittedQEvaluation: Sendable {
         self.dataset = dataset
         self.policy = policy
         self.seed = seed
-        isDeterministicTarget = (policy as? any PolicyDensity).map(\.isDeterministic) ?? (policy.explorationScale == 0)
+        isDeterministicTarget = (policy as? any PolicyDensity)?.isDeterministic ?? false
         var settings = ActorCriticConfiguration()
         settings.hiddenSizes = configuration.hiddenSizes
         settings.batchSize = configuration.batchSize

@@ -302,6 +302,30 @@ struct FittedQEvaluationTests {
         #expect(grown.episodeStarts == [0, 1])
     }
 
+    /// A fixed action that does not state its density.
+    struct Opaque: FusionPolicy {
+        let inner = Chain.fixed(0.5)
+        var spec: String { "opaque" }
+        var actionSpace: ActionSpace { inner.actionSpace }
+        var explorationScale: Float { 0 }
+        func act(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into output: inout PolicyOutput) {
+            inner.act(states: states, streams: streams, into: &output)
+        }
+    }
+
+    @Test("only a PolicyDensity is taken at its word as deterministic; any other policy is averaged over K draws")
+    func deterministicOnlyByDensity() throws {
+        let data = Chain.dataset(episodes: 20, seed: 11, behaviour: Chain.uniformBehaviour)
+        let settings = Chain.settings(steps: 50)
+        var opaque = try FittedQEvaluation(dataset: data, policy: Opaque(), configuration: settings, seed: 2)
+        var stated = try FittedQEvaluation(dataset: data, policy: Chain.fixed(0.5), configuration: settings, seed: 2)
+        #expect(!opaque.isDeterministicTarget && stated.isDeterministicTarget)
+        opaque.fit()
+        stated.fit()
+        // The same action every draw: the same fit up to the last bits of products over K rows instead of one.
+        assertClose(opaque.estimate().value, stated.estimate().value, relative: 1e-4)
+    }
+
     @Test("refusals: an empty dataset, a policy of another action dimension, a bad setting")
     func refusals() throws {
         let data = Chain.dataset(episodes: 2, seed: 10, behaviour: Chain.uniformBehaviour)
