@@ -16,9 +16,8 @@ import Simulator
 ///
 /// with γ_i the dataset's discount of that transition (per request, or `γ·2^(−Δt_i/H)` by the logged hours:
 /// `ReplayBatch.bootstrapDiscounts`) and d_i its terminal flag (a churn). The expectation is the critic at π's action
-/// for a deterministic target (`PolicyDensity.isDeterministic`), computed once per transition
-/// before fitting since it never changes; for a stochastic target it is the mean over K actions drawn afresh at every
-/// step from keyed streams.
+/// for a deterministic target (`PolicyDensity.isDeterministic`), computed once per transition before fitting since it
+/// never changes; for a stochastic target it is the mean over K actions drawn afresh at every step from keyed streams.
 ///
 /// The critic is the learners' (`Critic`: an MLP on [normalised state | normalised action]); it sees states
 /// normalised by the dataset's statistics, while π acts on the raw states, as a deployed policy does. Rewards are not
@@ -39,9 +38,10 @@ import Simulator
 /// Algorithm 2 computes exactly these three quantities per mini-batch (`Q_k(s_i, π_e(s_i))`, `Q_k(s_i, a_i)`, the
 /// targets `y_i`); its printed equations did not survive in the text found, so the form of the objective is CQL's
 /// eq. 2, which the paper cites. Minimised here as `(1/B) Σ (Q − y)² + 2α·(mean Q(s, π_e(s)) − mean Q(s, a))` (the
-/// same objective doubled, to reuse the TD loss without ½). Kumar et al.'s Theorem 3.2: in the tabular case
-/// `E_{π_e}[Q̂(s, ·)]` lower-bounds `V^π(s)`, the fixed point being FQE's minus `α·E_{π_e}[π_e/π̂_β − 1] ≥ 0` per
-/// state, so the conservative estimate is at most FQE's, and lower the further π_e strays from the logged actions.
+/// same objective doubled, to reuse the TD loss without ½). Kumar et al.'s Theorem 3.2: in the tabular case every
+/// backup subtracts `α(π_e(a|s)/π̂_β(a|s) − 1)` from FQE's, whose mean under π_e is a χ²-divergence ≥ 0, so
+/// `E_{π_e}[Q̂(s, ·)]` lower-bounds `V^π(s)` and FQE's estimate, the more the further π_e strays from the logged
+/// actions.
 /// Its default α = 0.5·10⁻³ is the paper's (`FittedQEvaluationConfiguration.batchRLMTF`). For a deterministic π_e
 /// whose actions lie away from the logged ones, π_e/π̂_β is infinite and the regulariser has no finite fixed point:
 /// nothing in the data holds `Q(s, π_e(s))` up, Adam moves the weights that only the regulariser reaches at full
@@ -52,7 +52,7 @@ import Simulator
 /// keyed by the seed, the step and the row, and it runs on one thread (BLAS products are the learners').
 ///
 /// Cost per gradient step: one forward pass of the target critic on B·K rows and a forward and backward pass of the
-/// critic on B rows (2·B with the regulariser); a stochastic target also acts K times on B states per step.
+/// critic on B rows (and on B·K more with the regulariser); a stochastic target also acts K times on B states per step.
 public struct FittedQEvaluation: Sendable {
     public static let name = "fqe"
 
