@@ -127,3 +127,28 @@ struct KernelSmoothingTests {
                     relative: 1e-12)
     }
 }
+
+/// `TargetDensities`: a stochastic target gives its own density, a deterministic one the kernel around its action.
+@Suite("Target densities")
+struct TargetDensitiesTests {
+    static let plane = ActionSpace(names: ["w.a", "w.b"], low: [0, -2], high: [2, 4], baseline: [1, 1])
+
+    @Test func stochasticAndDeterministicTargets() throws {
+        let states = Matrix(rows: 2, columns: 3, repeating: 0)
+        let actions = Matrix(rows: 2, columns: 2, elements: [1, 1, 1.5, 0])
+        let gaussian = GaussianPolicy(mean: [1, 1], sigma: 0.3, actionSpace: Self.plane)
+        let own = try TargetDensities.logDensities(of: gaussian, states: states, actions: actions, smoothing: nil)
+        #expect(own == [gaussian.logDensity(state: [0, 0, 0], action: [1, 1]), gaussian.logDensity(state: [0, 0, 0], action: [1.5, 0])])
+
+        let fixed = FixedPolicy(action: [1, 1], actionSpace: Self.plane)
+        #expect(throws: EvaluationError.self) { try TargetDensities.logDensities(of: fixed, states: states, actions: actions, smoothing: nil) }
+        let smoothing = try KernelSmoothing(kernel: .gaussian, bandwidths: [0.2, 0.3])
+        let smoothed = try TargetDensities.logDensities(of: fixed, states: states, actions: actions, smoothing: smoothing)
+        // Row 0 sits at the location, the centre of both normalised dimensions (0, 0): the kernel's peak over the
+        // Jacobian log(1 · 3).
+        let peak = smoothing.logDensity(normalizedAction: [0, 0], location: [0, 0]) - Elementary.log(3)
+        assertClose(smoothed[0], peak, relative: 1e-12)
+        assertClose(smoothed[1], smoothing.logDensity(normalizedAction: [0.5, -1.0 / 3], location: [0, 0]) - Elementary.log(3),
+                    relative: 1e-6)
+    }
+}
