@@ -90,3 +90,18 @@ public struct BootstrapInterval: Sendable, Equatable {
     /// Resamples whose estimate was undefined and left out of the quantiles.
     public var undefinedResamples: Int
 }
+
+extension Estimate {
+    /// `EpisodeStatistic.tInterval` of this estimate.
+    public func tInterval(level: Double = 0.95) -> ConfidenceInterval { statistic.tInterval(level: level) }
+
+    /// `EpisodeStatistic.bootstrapInterval` of this estimate.
+    public func bootstrapInterval(level: Double = 0.95, resamples: Int = 1000, seed: UInt64) throws -> BootstrapInterval {
+        try statistic.bootstrapInterval(level: level, resamples: resamples, seed: seed)
+    }
+
+    /// `EpisodeStatistic.empiricalBernsteinInterval` of this estimate.
+    public func empiricalBernsteinInterval(level: Double = 0.95, termRange: ClosedRange<Double>) throws -> ConfidenceInterval {
+        try statistic.empiricalBernsteinInterval(level: level, termRange: termRange)
+    }
+}

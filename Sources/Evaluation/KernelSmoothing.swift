@@ -67,11 +67,12 @@ public struct KernelSmoothing: Sendable, Equatable {
         self.bandwidths = bandwidths
     }
 
-    /// Scott's rule for a d-dimensional product kernel (Scott 1992, "Multivariate density estimation", eq. 6.42, the
-    /// normal reference rule): h_j = σ_j n^{−1/(d+4)} for the Gaussian kernel, with σ_j the standard deviation of the
-    /// n logged actions' dimension j in normalised units; scaled by the canonical-bandwidth ratio
-    /// (`Kernel.canonicalBandwidth`, ≈ 2.214) for Epanechnikov. A rule for density estimation, not tuned for OPE's
-    /// bias–variance trade-off (Kallus & Zhou 2018 §4 choose h by estimated MSE); set bandwidths by hand to override.
+    /// Scott's rule for a d-dimensional product kernel (Scott 1992, "Multivariate density estimation", §6.3):
+    /// h_j = σ_j n^{−1/(d+4)} for the Gaussian kernel, with σ_j the standard deviation of the n logged actions'
+    /// dimension j in normalised units (the normal reference rule without its constant (4/(d+2))^{1/(d+4)}, which
+    /// lies in 0.93–1.06 for d ≤ 7); scaled by the canonical-bandwidth ratio (`Kernel.canonicalBandwidth`, ≈ 2.214)
+    /// for Epanechnikov. A rule for density estimation, not tuned to OPE's bias–variance trade-off (Kallus & Zhou
+    /// 2018 discuss choosing h by the estimate's error); set bandwidths by hand to override.
     /// Refused when a dimension does not vary (a deterministic behaviour in it gives no density to smooth against).
     public static func scottsRule(kernel: Kernel, loggedActions: Matrix, actionSpace: ActionSpace) throws -> KernelSmoothing {
         let n = loggedActions.rows, d = actionSpace.dimension

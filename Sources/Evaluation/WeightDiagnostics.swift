@@ -3,8 +3,8 @@ import Numerics
 /// How much of the data importance weights really use: Kish's effective sample size, the largest weight and the
 /// weights' quantiles, with a warning when few samples carry the estimate.
 ///
-/// ESS = (Σ w)² / Σ w² (Kish 1965; the diagnostic of Owen 2013, "Monte Carlo theory, methods and examples", §9.3,
-/// and of obp/SCOPE-RL): n when every weight is equal, 1 when one weight dominates. Computed from log-weights with
+/// ESS = (Σ w)² / Σ w² (Kish 1965; the importance-sampling diagnostic of Owen 2013, "Monte Carlo theory, methods
+/// and examples", ch. 9): n when every weight is equal, 1 when one weight dominates. Computed from log-weights with
 /// the largest subtracted, so trajectory weights beyond the `Double` range still give it. For per-request estimators
 /// the weights are the steps' w_t; for sequential ones the episodes' trajectory weights ρ_{0:T−1}.
 public struct WeightDiagnostics: Sendable, Equatable, Codable {

@@ -1,7 +1,7 @@
 import Numerics
 
 /// Weighted (self-normalised) per-decision importance sampling, WPDIS (Precup, Sutton & Singh 2000, weighted
-/// per-decision IS; Thomas 2015, §3.7): each decision's weights normalised over the episodes,
+/// per-decision IS): each decision's weights normalised over the episodes,
 ///
 ///     V̂ = Σ_t Σ_i ρ^{(i)}_{0:t} d^{(i)}_t r^{(i)}_t / Σ_i ρ^{(i)}_{0:t}.
 ///
