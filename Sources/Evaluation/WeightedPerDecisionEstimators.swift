@@ -58,7 +58,7 @@ public struct WeightedDoublyRobust: Estimator {
 /// not change, and trajectory weights beyond the `Double` range stay usable). A decision at which every weight is 0
 /// contributes 0. The linearised term of episode i is
 /// y_i = V + m [Σ_{t<T_i} (a_{i,t}/D_t + b_{i,t}/D_{t−1}) − Σ_{t=−1}^{T−1} ρ̃_{i,t} G_t / D_t],
-/// G_t = N^a_t/D_t + N^b_{t+1}/D_t. A replicate costs O(steps + longest episode).
+/// G_t = N^a_t/D_t + N^b_{t+1}/D_t. The terms and each replicate cost O(steps + episodes + longest episode).
 struct WeightedPerDecisionStatistic: EpisodeStatistic {
     let offsets: [Int]
     /// ρ̃ d (r − q̂) per step.
@@ -135,6 +135,17 @@ struct WeightedPerDecisionStatistic: EpisodeStatistic {
             g[t] = na[t] / d[t] + (t + 1 < longest ? nb[t + 1] / d[t] : 0)
         }
         let gStart = longest > 0 ? nb[0] / dm : 0
+        // The padded part of each term, Σ_{t ≥ T_i} e^{L_i − M_t} G_t/D_t with L_i = log ρ_{i,0:T_i−1}, from suffix sums
+        // S_T = Σ_{t ≥ T} e^{R_T − M_t} G_t/D_t scaled by R_T = min_{t ≥ T} M_t: every exponent is ≤ 0, and
+        // L_i ≤ M_t for t ≥ T_i (M_t covers the padded weights), so e^{L_i − R_{T_i}} S_{T_i} cannot overflow either.
+        var suffix = [Double](repeating: 0, count: longest + 1), suffixShift = [Double](repeating: .infinity, count: longest + 1)
+        for t in stride(from: longest - 1, through: 0, by: -1) {
+            let shift = min(shifts[t], suffixShift[t + 1])
+            let own = d[t] > 0 ? Elementary.exp(shift - shifts[t]) * g[t] / d[t] : 0
+            let rest = suffix[t + 1] == 0 ? 0 : Elementary.exp(shift - suffixShift[t + 1]) * suffix[t + 1]
+            suffix[t] = own + rest
+            suffixShift[t] = shift
+        }
         var terms = [Double](repeating: 0, count: m)
         for e in 0..<m {
             var inner = -gStart / dm
@@ -143,10 +154,8 @@ struct WeightedPerDecisionStatistic: EpisodeStatistic {
                 if d[position] > 0 { inner += (currentTerms[t] - scaledWeights[t] * g[position]) / d[position] }
                 inner += position == 0 ? previousTerms[t] / dm : (d[position - 1] > 0 ? previousTerms[t] / d[position - 1] : 0)
             }
-            if finalLogWeights[e] > -.infinity {
-                for position in lengths[e]..<longest where d[position] > 0 {
-                    inner -= Elementary.exp(finalLogWeights[e] - shifts[position]) * g[position] / d[position]
-                }
+            if finalLogWeights[e] > -.infinity && lengths[e] < longest {
+                inner -= Elementary.exp(finalLogWeights[e] - suffixShift[lengths[e]]) * suffix[lengths[e]]
             }
             terms[e] = value + dm * inner
         }

@@ -94,6 +94,7 @@ struct RefusalTests {
         // Equal weights across episodes at every decision: WPDIS is the mean return, 20.
         let wpdis = try WeightedPerDecisionImportanceSampling().estimate(input, estimand: .discountedReturn)
         assertClose(wpdis.value, Double(n), relative: 1e-12)
+        assertClose(wpdis.episodeTerms, [Double(n), Double(n)], relative: 1e-12)
         #expect(try #require(wpdis.diagnostics).effectiveSampleSize == 2)
     }
 }
