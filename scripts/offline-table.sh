@@ -11,19 +11,21 @@
 #   jobs, hidden 64,64 (the online table's), half-life 6 h (gamma = 1 per request, 2^(-hours/6) by the clock).
 #   Environment: LOGS (default logs/offline), OUT (default models/offline), ONLINE (a folder with cem-seed<S>.ckpt and
 #   sac-seed<S>.ckpt from scripts/agent-table.sh 200000 2 0.5 6 64,64 0.5 cem 2 10; their rows are left out when
-#   absent), MTFSIM (the binary). Runs whose checkpoint exists are skipped.
+#   absent), MTFSIM (the binary), BEHAVIOUR (the logging policy, default `mixture`: sigma 0.1 and a box of +-0.15;
+#   the wide table uses mixture:0.25,0.5), EXTRA (policies compared after the behaviour and the baseline). Runs whose checkpoint exists are skipped; the longest runs go first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-80000}; bcq=${2:-40000}; cql=${3:-20000}; jobs=${4:-2}; hidden=${5:-64,64}; half=${6:-6}
 B=${MTFSIM:-.build/release/mtfsim}
 logs=${LOGS:-logs/offline}; out=${OUT:-models/offline}
+behaviour=${BEHAVIOUR:-mixture}
 online=${ONLINE:-models/table-box0.5-halflife6-64,64-utd0.5-around-cem-entropy2-ddpg-penalty10}
 mkdir -p "$logs" "$out"
 for s in 1 2 3 4 5; do
   f=$logs/mixture-seed$s-20000.sqlite
-  [ -f "$f" ] || echo "$B simulate --seed $s --sessions 20000 --policy mixture --threads 1 --log $f --json > $f.json"
+  [ -f "$f" ] || echo "$B simulate --seed $s --sessions 20000 --policy $behaviour --threads 1 --log $f --json > $f.json"
 done | xargs -r -P "$jobs" -I{} sh -c "{}"
-for a in bc td3bc iql td3 bcq cql; do for s in 1 2 3 4 5; do
+for s in 1 2 3 4 5; do for a in cql bcq iql td3bc td3 bc; do
   [ -f "$out/$a-seed$s.ckpt" ] && continue
   n=$steps; extra=""
   case $a in bcq) n=$bcq; extra="--bcq-vae-hidden 256,256";; cql) n=$cql;; esac
@@ -31,7 +33,7 @@ for a in bc td3bc iql td3 bcq cql; do for s in 1 2 3 4 5; do
     --hidden $hidden --discount-half-life-hours $half --eval-interval $((n / 4)) --eval-episodes 64 \
     --out $out/$a-seed$s.ckpt --json > $out/$a-seed$s.json"
 done; done | xargs -r -P "$jobs" -I{} sh -c "{}"
-policies="mixture,baseline"
+policies="$behaviour,baseline${EXTRA:+,$EXTRA}"
 [ -f "$online/cem-seed1.ckpt" ] && policies="$policies,$online/cem-seed*.ckpt,$online/sac-seed*.ckpt"
 for a in bc bcq td3bc iql cql td3; do policies="$policies,$out/$a-seed*.ckpt"; done
 $B compare --first-seed 101 --seeds 2 --sessions 10000 --threads 2 --json --policies "$policies" > "$out/compare.json"

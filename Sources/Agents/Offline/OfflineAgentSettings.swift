@@ -76,6 +76,8 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         public var cqlLagrangeThreshold: Float?
         /// BCQ's perturbation limit Φ in normalised units (eq. 11; default 0.15).
         public var bcqPhi: Float?
+        /// BCQ's weight λ of the minimum in the soft clipped double-Q target (eq. 13; default 0.75, 1 is TD3's minimum).
+        public var bcqLambda: Float?
         /// BCQ's VAE hidden sizes (default 750, 750, Appendix D).
         public var bcqVAEHiddenSizes: [Int]?
         /// BC's likelihood: a Gaussian (the default) or a deterministic actor fitted by mean squared error.
@@ -92,6 +94,7 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
             if cqlAlpha != nil { g.append(("--cql-alpha", .cql)) }
             if cqlLagrangeThreshold != nil { g.append(("--cql-lagrange-threshold", .cql)) }
             if bcqPhi != nil { g.append(("--bcq-phi", .bcq)) }
+            if bcqLambda != nil { g.append(("--bcq-lambda", .bcq)) }
             if bcqVAEHiddenSizes != nil { g.append(("--bcq-vae-hidden", .bcq)) }
             if bcLikelihood != nil { g.append(("--bc-likelihood", .bc)) }
             return g
@@ -199,6 +202,7 @@ public struct OfflineAgentSettings: Codable, Sendable, Equatable {
         case .bcq:
             var c = configured(BCQConfiguration())
             if let phi = p.bcqPhi { c.perturbationLimit = phi }
+            if let lambda = p.bcqLambda { c.targetMixing = lambda }
             if let sizes = p.bcqVAEHiddenSizes { c.vaeHiddenSizes = sizes }
             if let learningRate { c.vaeLearningRate = learningRate }
             return .bcq(c)

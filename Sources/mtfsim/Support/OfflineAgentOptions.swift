@@ -58,6 +58,11 @@ struct OfflineAgentOptions: ParsableArguments {
         "BCQ: the perturbation limit Φ in normalised units of the box (default 0.15, BatchRL-MTF's).", valueName: "phi"))
     var bcqPhi: Float?
 
+    @Option(name: .customLong("bcq-lambda"), help: ArgumentHelp(
+        "BCQ: the weight λ of the minimum of the twin critics in the target, against their maximum (default 0.75; 1 is TD3's clipped double Q).",
+        valueName: "lambda"))
+    var bcqLambda: Float?
+
     @Option(name: .customLong("bcq-vae-hidden"), help: ArgumentHelp("BCQ: the VAE's hidden sizes (default 750,750).", valueName: "sizes"),
             transform: LayerSizes.parse)
     var bcqVAEHidden: LayerSizes?
@@ -83,6 +88,7 @@ struct OfflineAgentOptions: ParsableArguments {
         s.learnerParameters.cqlAlpha = cqlAlpha
         s.learnerParameters.cqlLagrangeThreshold = cqlLagrangeThreshold
         s.learnerParameters.bcqPhi = bcqPhi
+        s.learnerParameters.bcqLambda = bcqLambda
         s.learnerParameters.bcqVAEHiddenSizes = bcqVAEHidden?.values
         s.learnerParameters.bcLikelihood = bcLikelihood
         return s

@@ -206,7 +206,7 @@ struct OfflineTrainingRunTests {
             // A checkpoint path that cannot be written is refused before the logs are read.
             let folder = OfflineTrainingRun(settings: Self.settings(), logs: [Self.mixtureLog], seed: 1, threads: 1,
                                             checkpoint: directory.path)
-            #expect(throws: OfflineRunError("cannot write \(directory.path): it is a folder")) { _ = try folder.run() }
+            #expect(throws: UnwritablePathError("cannot write \(directory.path): it is a folder")) { _ = try folder.run() }
 
             var bad = Self.settings()
             bad.agent.discount = 1
@@ -284,6 +284,7 @@ struct OfflineTrainingRunTests {
         #expect(lagrange.lagrange && lagrange.conservativeWeight == 1 && CQLConfiguration().conservativeWeight == 5)
         let bcq = try built(.bcq, as: BCQ.self) { $0.bcqPhi = 0.05; $0.bcqVAEHiddenSizes = [16, 16] }.configuration
         #expect(bcq.perturbationLimit == 0.05 && bcq.vaeHiddenSizes == [16, 16] && bcq.targetMixing == 0.75)
+        #expect(try built(.bcq, as: BCQ.self) { $0.bcqLambda = 1 }.configuration.targetMixing == 1)
         #expect(try built(.bc, as: BehaviourCloning.self) { _ in }.configuration.likelihood == .gaussian)
         #expect(try built(.bc, as: BehaviourCloning.self) { $0.bcLikelihood = .deterministic }.configuration.likelihood == .deterministic)
         var everyNetwork = OfflineAgentSettings(kind: .bcq)
@@ -293,6 +294,7 @@ struct OfflineTrainingRunTests {
         #expect(rates.vaeLearningRate == 5e-4 && rates.actorCritic.criticLearningRate == 5e-4 && rates.actorCritic.actorLearningRate == 5e-4)
         #expect(refusal { $0.learnerParameters.iqlBeta = 3 }?.contains("--iql-beta belongs to --agent iql, not bcq") == true)
         #expect(refusal { $0.learnerParameters.bcqPhi = 0.1 } == nil)
+        #expect(refusal { $0.learnerParameters.bcqLambda = 1.5 }?.contains("targetMixing") == true)
     }
 
     @Test("curve diagnostics are step-weighted means of the updates' diagnostics (actor loss over actor steps)")
