@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Ranking", targets: ["Ranking"]),
         .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Benchmarks", targets: ["Benchmarks"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -57,6 +58,7 @@ let package = Package(
             dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents"],
             swiftSettings: internalChecks
         ),
+        .target(name: "Evaluation", dependencies: ["Numerics", "Simulator"], swiftSettings: internalChecks),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "EpisodeLog", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Agents", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Numerics", "Simulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,22 +7,26 @@
 # Usage: scripts/batch-rl-table.sh AGENT [STEPS_PER_ROUND] [JOBS] [SEEDS]
 #   defaults: 20000 gradient steps per round, 2 parallel jobs, seeds "1 2 3 4 5"; hidden 64,64 and half-life 6 h.
 #   Environment: OUT (default models/offline: the one-shot checkpoints AGENT-seed<S>.ckpt, and batch-rl-AGENT-seed<S>/
-#   for the rounds), MTFSIM (the binary). Seeds whose folder holds batch-rl.json are skipped.
+#   for the rounds), MTFSIM (the binary), SIGMA and BOX (the exploration's σ and half-width, normalised units; default
+#   the environment's 0.1 and 0.15; the wide table uses 0.25 and 0.5). Seeds whose folder holds batch-rl.json are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 agent=$1; steps=${2:-20000}; jobs=${3:-2}; seeds=${4:-1 2 3 4 5}
 B=${MTFSIM:-.build/release/mtfsim}
 out=${OUT:-models/offline}
+sigma=${SIGMA:-}; box=${BOX:-}
+exploration="${sigma:+--exploration-sigma $sigma} ${box:+--exploration-box $box}"
+behaviour=mixture${sigma:+:$sigma,$box}
 mkdir -p "$out"
 for s in $seeds; do
   dir=$out/batch-rl-$agent-seed$s
   [ -f "$dir/batch-rl.json" ] && continue
   rm -rf "$dir"
-  echo "$B batch-rl --agent $agent --seed $s --threads 1 --rounds 4 --sessions-per-round 5000 --steps-per-round $steps \
+  echo "$B batch-rl --agent $agent --seed $s --threads 1 --rounds 4 --sessions-per-round 5000 --steps-per-round $steps $exploration \
     --hidden 64,64 --discount-half-life-hours 6 --eval-episodes 64 --out-dir $dir --json > $dir.json"
 done | xargs -r -P "$jobs" -I{} sh -c "{}"
 class="[$(echo $seeds | tr -d ' ')]"   # the seeds as a glob class: each group holds exactly these seeds
-policies="mixture"
+policies="$behaviour"
 for k in 0 1 2 3; do policies="$policies,$out/batch-rl-$agent-seed$class/round-$k.ckpt"; done
 [ -f "$out/$agent-seed1.ckpt" ] && policies="$policies,$out/$agent-seed$class.ckpt"
 $B compare --first-seed 101 --seeds 2 --sessions 10000 --threads 2 --json --policies "$policies" \

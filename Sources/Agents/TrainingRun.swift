@@ -67,10 +67,12 @@ public struct TrainingRun: Sendable {
     ///   - note: one line per learning-curve point (or CEM iteration), for people.
     ///   An error thrown by either stops the run (the log's run is then `interrupted`, no checkpoint is written) and
     ///   is rethrown.
-    /// - Throws: `SettingsError` for settings that `TrainingSettings.validate` refuses, and the errors of building the
-    ///   agent, logging and writing files.
+    /// - Throws: `SettingsError` for settings that `TrainingSettings.validate` refuses, `UnwritablePathError` for a
+    ///   checkpoint path that cannot be written (checked before training), and the errors of building the agent,
+    ///   logging and writing files.
     public func run(progress: (Int) throws -> Void = { _ in }, note: (String) throws -> Void = { _ in }) throws -> Result {
         try settings.validate(logging: log != nil)
+        try Self.checkWritable(checkpoint)
         try Self.createParentDirectory(of: checkpoint)
         let clock = ContinuousClock(), start = clock.now
         var result: Result
@@ -164,10 +166,10 @@ public struct TrainingRun: Sendable {
 
     /// Throws when `path` could not be written: it is a folder, or the nearest folder on its way that exists is not
     /// writable. Checked before a run starts, so that hours of training do not end in a refusal.
-    static func checkWritable(_ path: String) throws(OfflineRunError) {
+    static func checkWritable(_ path: String) throws(UnwritablePathError) {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw OfflineRunError("cannot write \(path): it is a folder")
+            throw UnwritablePathError("cannot write \(path): it is a folder")
         }
         var folder = (path as NSString).deletingLastPathComponent
         if folder.isEmpty { folder = "." }
@@ -176,7 +178,7 @@ public struct TrainingRun: Sendable {
             folder = parent.isEmpty ? "." : parent
         }
         guard isFolder.boolValue, FileManager.default.isWritableFile(atPath: folder) else {
-            throw OfflineRunError("cannot write \(path): \(folder) is not a writable folder")
+            throw UnwritablePathError("cannot write \(path): \(folder) is not a writable folder")
         }
     }
 
@@ -186,4 +188,11 @@ public struct TrainingRun: Sendable {
     }
 
     static func fixed(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+/// A run's output path (checkpoint, curve) that cannot be written: refused before the run starts, with one line.
+public struct UnwritablePathError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -163,6 +163,19 @@ struct TrainingRunTests {
         #expect(message({ $0.agent.kind = .td3 }, logging: true) == nil)
     }
 
+    @Test("a checkpoint path that cannot be written is refused before training: no log, no curve")
+    func unwritableCheckpoint() throws {
+        try Self.withDirectory { directory in
+            let log = directory.appendingPathComponent("run.sqlite").path
+            let run = TrainingRun(settings: Self.settings(.td3), world: Self.environment.world,
+                                  environmentText: Self.environment.text, seed: 3, threads: 1, checkpoint: directory.path,
+                                  log: log)
+            #expect(throws: UnwritablePathError("cannot write \(directory.path): it is a folder")) { _ = try run.run() }
+            #expect(!FileManager.default.fileExists(atPath: log))
+            #expect(!FileManager.default.fileExists(atPath: TrainingRun.curvePath(for: directory.path)))
+        }
+    }
+
     @Test("the factory builds the agent the settings describe, in the box around the centre")
     func factory() throws {
         let world = Self.environment.world

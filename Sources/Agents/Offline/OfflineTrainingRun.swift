@@ -91,7 +91,8 @@ public struct OfflineTrainingRun: Sendable {
     ///   - progress: gradient steps done so far (of `settings.steps`).
     ///   - note: one line per learning-curve point, for people.
     ///   An error thrown by either stops the run before anything is written, and is rethrown.
-    /// - Throws: `SettingsError` for settings refused, `OfflineRunError` for logs or runs refused, the errors of
+    /// - Throws: `SettingsError` for settings refused, `UnwritablePathError` for a checkpoint path that cannot be
+    ///   written, `OfflineRunError` for logs or runs refused, the errors of
     ///   opening the logs (`EpisodeLogError`), of rebuilding the logged world and its ranker, of `--around`, and of
     ///   writing files.
     public func run(progress: (Int) throws -> Void = { _ in }, note: (String) throws -> Void = { _ in }) throws -> Result {

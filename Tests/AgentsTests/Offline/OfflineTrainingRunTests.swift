@@ -206,7 +206,7 @@ struct OfflineTrainingRunTests {
             // A checkpoint path that cannot be written is refused before the logs are read.
             let folder = OfflineTrainingRun(settings: Self.settings(), logs: [Self.mixtureLog], seed: 1, threads: 1,
                                             checkpoint: directory.path)
-            #expect(throws: OfflineRunError("cannot write \(directory.path): it is a folder")) { _ = try folder.run() }
+            #expect(throws: UnwritablePathError("cannot write \(directory.path): it is a folder")) { _ = try folder.run() }
 
             var bad = Self.settings()
             bad.agent.discount = 1
