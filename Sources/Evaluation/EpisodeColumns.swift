@@ -26,8 +26,7 @@ struct EpisodeColumns: Sendable {
     var states: [Float] = []
     var actions: [Float] = []
     var incompleteEpisodes = 0
-    /// Steps whose exploration group states no density (deterministic or implicit), and the first such group.
-    var stepsWithoutDensity = 0
+    /// The exploration group of the first step read that states no density (deterministic or implicit).
     var groupWithoutDensity: ExplorationGroup?
     /// A step of unknown time met while discounting by time.
     var untimedStep = false
@@ -73,10 +72,7 @@ struct EpisodeColumns: Sendable {
             actions.append(contentsOf: t.action)
         }
         let group = ExplorationGroup(rawValue: t.explorationGroup)
-        if group == .deterministic || group == .implicit {
-            stepsWithoutDensity += 1
-            if groupWithoutDensity == nil { groupWithoutDensity = group }
-        }
+        if groupWithoutDensity == nil && (group == .deterministic || group == .implicit) { groupWithoutDensity = group }
         if let discounting {
             if let factor = discounting.factor(for: t) {
                 nextDiscount *= Double(factor)

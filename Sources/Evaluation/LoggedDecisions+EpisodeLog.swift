@@ -120,8 +120,8 @@ public struct EpisodeLogDecisions: Sendable {
         }
         var missing: String? = nil
         if let group = columns.groupWithoutDensity {
-            missing = "run \(run.id) was logged by \(m.policySpec), whose \(columns.stepsWithoutDensity) step(s) of exploration group "
-                + "\(group.name) have no behaviour density"
+            missing = "run \(run.id) was logged by \(m.policySpec), whose steps (exploration group \(group.name)) have no "
+                + "behaviour density"
         }
         let decisions = try LoggedDecisions(
             rewards: columns.rewards, discounts: columns.discounts, episodeOffsets: columns.offsets,
