@@ -58,7 +58,11 @@ let package = Package(
             dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents"],
             swiftSettings: internalChecks
         ),
-        .target(name: "Evaluation", dependencies: ["Numerics", "Simulator"], swiftSettings: internalChecks),
+        .target(
+            name: "Evaluation",
+            dependencies: ["Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents"],
+            swiftSettings: internalChecks
+        ),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents", "Benchmarks",
+                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents", "Benchmarks", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,7 +88,10 @@ let package = Package(
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "EpisodeLog", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Agents", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Numerics", "Simulator", "TestSupport"]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents", "TestSupport"]
+        ),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

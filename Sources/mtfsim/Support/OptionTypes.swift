@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Ranking
 import Rollout
 
@@ -10,6 +11,12 @@ extension RankerArchitecture.Kind: ExpressibleByArgument {}
 
 /// `evaluate-ranker --split test|validation|train|all`.
 extension RankerLogSource.Users: ExpressibleByArgument {}
+
+/// `evaluate --kernel gaussian|epanechnikov`.
+extension KernelSmoothing.Kernel: ExpressibleByArgument {}
+
+/// `evaluate --interval t|bootstrap|bernstein`.
+extension OffPolicyEvaluation.IntervalKind: ExpressibleByArgument {}
 
 /// `replay --session EPISODE:SESSION`: a logged session's episode and its index within the episode.
 struct SessionAddress: ExpressibleByArgument, Equatable, Sendable {

@@ -1,0 +1,153 @@
+import EpisodeLog
+import Foundation
+import Numerics
+import Rollout
+import Simulator
+
+/// One run of an episode log as logged decisions: the estimators' columns (`LoggedDecisions`, without a target),
+/// and the raw states and actions that a target's densities and the reward model are computed from.
+///
+/// Episodes are users' runs of sessions (the agents' episode, `TransitionRule`), complete ones only (see
+/// `EpisodeColumns`: the same episodes as `compare`'s reward per user-day). Each complete episode spans the
+/// horizon (a churned user counts the whole horizon), so its user-days are the environment's `horizonDays`.
+///
+/// Memory: per step three `Double` columns, plus `(state + action)` `Float`s while `states` and `actions` are held
+/// (43 + 7 on `short-video`: about 230 MB for 10⁶ steps); `releaseFeatures()` drops them once every target's
+/// densities and the reward model are computed.
+public struct EpisodeLogDecisions: Sendable {
+    /// The log's path, as given.
+    public let path: String
+    /// The run read.
+    public let run: RunInfo
+    /// The run's environment, rebuilt from the environment file it logged.
+    public let config: EnvironmentConfig
+    /// The run's action box (raw bounds as logged, baseline of its environment file).
+    public let actionSpace: ActionSpace
+    /// Rewards, discounts, episodes, user-days, and the behaviour log-densities unless the run has none.
+    public var decisions: LoggedDecisions
+    /// Raw states, steps × state dimension (empty after `releaseFeatures`).
+    public private(set) var states: Matrix
+    /// Raw logged actions, steps × action dimension (empty after `releaseFeatures`).
+    public private(set) var actions: Matrix
+    /// Why the run has no behaviour densities (a deterministic or implicit logging policy), or nil.
+    public let missingBehaviourDensities: String?
+    /// Episodes left out as incomplete.
+    public let incompleteEpisodes: Int
+    /// The discounting the discounts were computed with (nil: every d_t = 1).
+    public let discounting: Discounting?
+    /// The users the run's episodes were drawn from: the first `UserPool` (all, training, held-out) whose user of
+    /// each episode is the logged one; nil when none matches.
+    public internal(set) var users: UserPool?
+
+    /// Reads run `run` (nil: the log's only run) of the log at `path` through one snapshot.
+    ///
+    /// Refused with one line (`OffPolicyEvaluationError`): an unreadable, corrupt, foreign or newer log (naming the
+    /// file), no run, several runs and none chosen, no such run, a run without a complete episode, an environment
+    /// file that cannot be rebuilt, and discounting by time on a log without step times.
+    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?,
+                            batchSize: Int = 4096) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
+        do {
+            let reader = try EpisodeLogFile.open(path: path)
+            defer { try? reader.close() }
+            var loaded = try reader.snapshot { snapshot in
+                try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting, batchSize: batchSize)
+            }
+            let population = loaded.config.users.count
+            var pools = [UserPool.all, .training, .heldOut]
+            try reader.sessions(run: loaded.run.id).forEach { batch in
+                for session in batch {
+                    pools.removeAll { $0.user(episode: session.episode, population: population) != session.user }
+                }
+            }
+            loaded.users = pools.first
+            return loaded
+        } catch let error as OffPolicyEvaluationError {
+            throw error
+        } catch let error as EpisodeLogError {
+            throw .log(error)
+        } catch {
+            throw .log(EpisodeLogError(path: path, kind: .io(String(describing: error))))
+        }
+    }
+
+    private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?, discounting: Discounting?,
+                             batchSize: Int) throws -> EpisodeLogDecisions {
+        let runs = try snapshot.runs()
+        guard !runs.isEmpty else { throw OffPolicyEvaluationError.noRuns(log: path) }
+        let run: RunInfo
+        if let requested {
+            guard let found = runs.first(where: { $0.id == requested }) else {
+                throw OffPolicyEvaluationError.noSuchRun(log: path, run: requested, available: runs.map(\.id))
+            }
+            run = found
+        } else {
+            guard runs.count == 1 else { throw OffPolicyEvaluationError.severalRuns(log: path, available: runs.map(\.id)) }
+            run = runs[0]
+        }
+        let m = run.metadata
+        let config: EnvironmentConfig
+        do {
+            config = try EnvironmentLoader.decode(yaml: m.environmentYAML, file: "\(path) (run \(run.id))")
+        } catch {
+            throw OffPolicyEvaluationError.unreadableEnvironment(log: path, run: run.id, reason: String(describing: error))
+        }
+        let own = ActionSpace(config: config)
+        guard own.names == m.actionNames else {
+            throw OffPolicyEvaluationError.unreadableEnvironment(
+                log: path, run: run.id, reason: "its environment file has action dimensions \(own.names), the run logged \(m.actionNames)")
+        }
+        let actionSpace = ActionSpace(names: m.actionNames, low: m.actionLow, high: m.actionHigh, baseline: own.baseline)
+        let contents = try snapshot.contents(run: run.id)
+        if discounting?.needsElapsedTime == true, contents.untimedSteps > 0 {
+            throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion)
+        }
+        let (ds, da) = (m.stateNames.count, m.actionNames.count)
+        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: true, expectedSteps: contents.steps,
+                                     stateDimension: ds, actionDimension: da)
+        try snapshot.transitions(run: run.id, batchSize: batchSize).forEach { batch in
+            for transition in batch {
+                guard transition.state.count == ds, transition.action.count == da else {
+                    throw EpisodeLogError(path: path, kind: .corrupt(
+                        "run \(run.id), episode \(transition.episode): a step of \(transition.state.count) state and \(transition.action.count) action values, the run names \(ds) and \(da)"))
+                }
+                columns.add(transition)
+            }
+        }
+        columns.finish()
+        if columns.untimedStep { throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion) }
+        guard columns.episodes > 0 else {
+            throw OffPolicyEvaluationError.noCompleteEpisodes(log: path, run: run.id, incomplete: columns.incompleteEpisodes)
+        }
+        var missing: String? = nil
+        if let group = columns.groupWithoutDensity {
+            missing = "run \(run.id) was logged by \(m.policySpec), whose steps (exploration group \(group.name)) have no "
+                + "behaviour density"
+        }
+        let decisions = try LoggedDecisions(
+            rewards: columns.rewards, discounts: columns.discounts, episodeOffsets: columns.offsets,
+            behaviourLogDensities: missing == nil ? columns.behaviourLogDensities : nil,
+            userDays: [Double](repeating: config.episode.horizonDays, count: columns.episodes))
+        let n = columns.rewards.count
+        return EpisodeLogDecisions(
+            path: path, run: run, config: config, actionSpace: actionSpace, decisions: decisions,
+            states: Matrix(rows: n, columns: ds, elements: columns.states),
+            actions: Matrix(rows: n, columns: da, elements: columns.actions),
+            missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes, discounting: discounting,
+            users: nil)
+    }
+
+    /// Drops the raw states and actions (their memory) once nothing needs them.
+    public mutating func releaseFeatures() {
+        states = Matrix(rows: 0, columns: states.columns)
+        actions = Matrix(rows: 0, columns: actions.columns)
+    }
+
+    /// The world the run was simulated in (its environment file as logged, its seed; `Replay.world(of:path:)`).
+    public func world() throws(OffPolicyEvaluationError) -> World {
+        do {
+            return try Replay.world(of: run, path: path)
+        } catch {
+            throw .unreadableEnvironment(log: path, run: run.id, reason: String(describing: error))
+        }
+    }
+}
