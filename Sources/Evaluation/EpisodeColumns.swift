@@ -23,6 +23,8 @@ struct EpisodeColumns: Sendable {
     var discounts: [Double] = []
     var behaviourLogDensities: [Double] = []
     var offsets: [Int] = [0]
+    /// The run's episode number of each complete episode, in order.
+    var episodeIDs: [Int] = []
     var states: [Float] = []
     var actions: [Float] = []
     var incompleteEpisodes = 0
@@ -91,10 +93,11 @@ struct EpisodeColumns: Sendable {
     var episodes: Int { offsets.count - 1 }
 
     private mutating func closeEpisode() {
-        guard episode != nil else { return }
+        guard let openEpisode = episode else { return }
         episode = nil
         if ended && !broken {
             offsets.append(rewards.count)
+            episodeIDs.append(openEpisode)
             return
         }
         incompleteEpisodes += 1

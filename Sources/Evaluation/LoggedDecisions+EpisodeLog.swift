@@ -33,6 +33,8 @@ public struct EpisodeLogDecisions: Sendable {
     public let missingBehaviourDensities: String?
     /// Episodes left out as incomplete.
     public let incompleteEpisodes: Int
+    /// The run's episode number of each complete episode (its user is `users`' user of that episode), in order.
+    public let episodeIDs: [Int]
     /// The discounting the discounts were computed with (nil: every d_t = 1).
     public let discounting: Discounting?
     /// The users the run's episodes were drawn from: the first `UserPool` (all, training, held-out) whose user of
@@ -132,8 +134,8 @@ public struct EpisodeLogDecisions: Sendable {
             path: path, run: run, config: config, actionSpace: actionSpace, decisions: decisions,
             states: Matrix(rows: n, columns: ds, elements: columns.states),
             actions: Matrix(rows: n, columns: da, elements: columns.actions),
-            missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes, discounting: discounting,
-            users: nil)
+            missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes,
+            episodeIDs: columns.episodeIDs, discounting: discounting, users: nil)
     }
 
     /// Drops the raw states and actions (their memory) once nothing needs them.

@@ -52,6 +52,10 @@ public struct OffPolicyEvaluation: Sendable {
         public var truthSessions: Int?
         /// The truth's simulation seed (nil: the log's seed + 1).
         public var truthSeed: UInt64?
+        /// Instead of `truthSessions`: the log's complete episodes (its users) simulated again this many times
+        /// (seeds truthSeed, truthSeed + 1, …), the truth on the logged users with its interval over the replicates
+        /// (`OnPolicyTruth.replicated`).
+        public var truthReplicates: Int?
         /// Seed of the bootstrap and of the target actions sampled for v̂.
         public var seed: UInt64 = 1
         public var threads = 1
@@ -82,6 +86,10 @@ public struct OffPolicyEvaluation: Sendable {
             guard level > 0 && level < 1 else { throw .invalidSetting("the interval level must lie in (0, 1), got \(level)") }
             guard bootstrapResamples > 0 else { throw .invalidSetting("--bootstrap must be positive, got \(bootstrapResamples)") }
             if let n = truthSessions, n <= 0 { throw .invalidSetting("--truth must be positive, got \(n)") }
+            if let r = truthReplicates, r <= 0 { throw .invalidSetting("--truth-replicates must be positive, got \(r)") }
+            if truthSessions != nil && truthReplicates != nil {
+                throw .invalidSetting("give --truth N (N fresh sessions) or --truth-replicates R (the logged users' episodes R times), not both")
+            }
             guard threads > 0, targetActionSamples > 0, rewardModelFolds > 0 else {
                 throw .invalidSetting("threads, target action samples and reward-model folds must be positive")
             }
@@ -219,14 +227,21 @@ public struct OffPolicyEvaluation: Sendable {
         var notes: [String] = []
         var truthSettings: OffPolicyEvaluationReport.TruthSettings? = nil
         var selection: [OffPolicySelection] = []
-        if let sessions = s.truthSessions {
+        if s.truthSessions != nil || s.truthReplicates != nil {
             let users = data.users ?? .all
             if data.users == nil { notes.append("the logged episodes' users match no user pool; the truth runs all users") }
             let seed = s.truthSeed ?? data.run.metadata.seed &+ 1
-            truthSettings = .init(sessions: sessions, seed: seed, worldSeed: data.run.metadata.seed, users: users.rawValue)
+            truthSettings = .init(sessions: s.truthSessions, seed: seed, worldSeed: data.run.metadata.seed, users: users.rawValue,
+                                  replicates: s.truthReplicates)
             for (p, target) in targets.enumerated() {
-                let truth = try OnPolicyTruth.simulate(target: target, log: data, world: world, users: users, estimand: s.estimand,
+                let truth: OnPolicyTruth
+                if let sessions = s.truthSessions {
+                    truth = try OnPolicyTruth.simulate(target: target, log: data, world: world, users: users, estimand: s.estimand,
                                                        sessions: sessions, seed: seed, threads: s.threads)
+                } else {
+                    truth = try OnPolicyTruth.replicated(target: target, log: data, world: world, users: users, estimand: s.estimand,
+                                                         seed: seed, replicates: s.truthReplicates!, threads: s.threads, level: s.level)
+                }
                 policies[p].truth = truth
                 for e in policies[p].estimates.indices {
                     let estimate = policies[p].estimates[e]

@@ -46,12 +46,16 @@ public struct OffPolicyEvaluationReport: Sendable, Codable {
 
     /// How the truth was simulated.
     public struct TruthSettings: Sendable, Codable {
-        public var sessions: Int
+        /// Fresh sessions per target (`--truth N`); nil with replicates of the logged episodes.
+        public var sessions: Int?
         /// The simulation seed (the log's seed + 1 unless set): fresh sessions, not the log's.
         public var seed: UInt64
         /// The logged world's seed.
         public var worldSeed: UInt64
         public var users: String
+        /// Runs of the log's complete episodes per target (seeds `seed`, `seed + 1`, …), with `--truth-replicates`;
+        /// above 1 the interval is over them.
+        public var replicates: Int?
     }
 
     public var log: String

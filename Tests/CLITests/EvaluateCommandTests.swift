@@ -46,6 +46,17 @@ import Testing
                                    in: directory)
             try #require(text.succeeded, "\(text)")
             #expect(text.stdout.contains("ESS/n") && text.stdout.contains("Scott's rule") && text.stdout.contains("SNIPS"), "\(text)")
+
+            // The truth on the logged users: the log's episodes again, twice, the interval over the two.
+            let replicated = try CLI.run(["evaluate", log.path, "--policy", "baseline", "--estimators", "pdis",
+                                          "--truth-replicates", "2", "--threads", "2", "--json"], in: directory)
+            try #require(replicated.succeeded, "\(replicated)")
+            let r = try #require(try JSONSerialization.jsonObject(with: Data(replicated.stdout.utf8)) as? [String: Any])
+            #expect((r["truth"] as? [String: Any])?["replicates"] as? Int == 2 && (r["truth"] as? [String: Any])?["sessions"] == nil)
+            let truth = try #require(((r["policies"] as? [[String: Any]])?.first)?["truth"] as? [String: Any])
+            let values = try #require(truth["replicateValues"] as? [Double])
+            #expect(values.count == 2 && truth["episodes"] as? Int == r["episodes"] as? Int)
+            #expect(abs((truth["value"] as? Double ?? .nan) - (values[0] + values[1]) / 2) < 1e-9)
         }
     }
 

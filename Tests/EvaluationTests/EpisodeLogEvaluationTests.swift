@@ -105,6 +105,49 @@ struct EpisodeLogEvaluationTests {
         }
     }
 
+    @Test func replicatedTruthRerunsTheLoggedEpisodesAndAveragesOverSeeds() throws {
+        let data = try EpisodeLogDecisions.load(path: Self.mixtureLog, discounting: nil)
+        let world = try data.world()
+        let users = data.users ?? .all
+        #expect(data.episodeIDs.count == data.decisions.episodes && data.episodeIDs == data.episodeIDs.sorted())
+        // The logging policy itself, seeded as the log: the log's own episodes, step for step.
+        let behaviour = try TargetPolicy.resolve("mixture", world: world, runActionNames: data.run.metadata.actionNames)
+        let again = try OnPolicyTruth.loggedEpisodes(target: behaviour, log: data, world: world, users: users,
+                                                     estimand: .rewardPerUserDay, seed: data.run.metadata.seed, threads: 2)
+        #expect(again.episodes == data.decisions.episodes && again.steps == data.decisions.steps)
+        let loggedPerUserDay = data.decisions.rewards.reduce(0, +) / data.decisions.userDays!.reduce(0, +)
+        assertClose(again.value, loggedPerUserDay, relative: 1e-9)
+
+        let target = try TargetPolicy.resolve("baseline", world: world, runActionNames: data.run.metadata.actionNames)
+        let single = try (0..<3).map { r in
+            try OnPolicyTruth.loggedEpisodes(target: target, log: data, world: world, users: users,
+                                             estimand: .rewardPerUserDay, seed: 40 + UInt64(r), threads: 2)
+        }
+        #expect(single.allSatisfy { $0.episodes == data.decisions.episodes })
+        let replicated = try OnPolicyTruth.replicated(target: target, log: data, world: world, users: users,
+                                                      estimand: .rewardPerUserDay, seed: 40, replicates: 3, threads: 1)
+        #expect(replicated.replicateValues == single.map(\.value))
+        let interval = tInterval(values: single.map(\.value))
+        assertClose(replicated.value, interval.estimate, relative: 1e-12)
+        assertClose(replicated.lower, interval.lower, relative: 1e-12)
+        assertClose(replicated.upper, interval.upper, relative: 1e-12)
+        #expect(replicated.lower < replicated.value && replicated.value < replicated.upper)
+        for run in single { assertClose(run.rewardPerUserDay, run.value, relative: 1e-9) }
+        let one = try OnPolicyTruth.replicated(target: target, log: data, world: world, users: users, estimand: .perRequestReward,
+                                               seed: 40, replicates: 1, threads: 2)
+        #expect(one.replicateValues == nil)
+        assertClose(one.perRequestReward, one.value, relative: 1e-9)
+        assertClose(one.rewardPerUserDay, single[0].value, relative: 1e-12)
+        #expect(Self.message {
+            _ = try OnPolicyTruth.replicated(target: target, log: data, world: world, users: users, estimand: .rewardPerUserDay,
+                                             seed: 40, replicates: 0, threads: 1)
+        }.contains("--truth-replicates must be positive"))
+        var both = Self.settings(Self.mixtureLog, ["baseline"], .rewardPerUserDay, estimators: ["pdis"])
+        both.truthSessions = 300
+        both.truthReplicates = 2
+        #expect(Self.message { _ = try OffPolicyEvaluation(settings: both).run() }.contains("not both"))
+    }
+
     @Test func aDeterministicLogRefusesTheWeightingEstimatorsAndDMStillWorks() throws {
         let data = try EpisodeLogDecisions.load(path: Self.deterministicLog, discounting: nil)
         #expect(data.decisions.behaviourLogDensities == nil)

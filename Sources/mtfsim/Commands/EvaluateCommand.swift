@@ -56,7 +56,10 @@ struct EvaluateCommand: ParsableCommand {
         With --truth N each target also runs on-policy in the logged world: fresh sessions (simulation seed = the \
         log's + 1, or --truth-seed) of the same users, N sessions, the same random numbers for every target; the \
         true value and each estimate's error follow, and with several targets each estimator's off-policy \
-        selection: Spearman's rank correlation with the truth, regret@1, and the safe choice (highest lower bound).
+        selection: Spearman's rank correlation with the truth, regret@1, and the safe choice (highest lower bound). \
+        With --truth-replicates R instead, the truth is the value on the logged users: the log's complete episodes \
+        simulated again R times (seeds S, S + 1, …), the interval over the replicates; between-user variation, which \
+        dominates an interval over episodes, is then held fixed (as obp's synthetic truth is over the logged contexts).
 
         Examples:
           mtfsim simulate --env tiny --policy mixture --sessions 2000 --log logs/tiny-mixture.sqlite
@@ -119,6 +122,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Simulation seed of the truth (default: the log's seed + 1).", valueName: "seed"))
     var truthSeed: UInt64?
 
+    @Option(help: ArgumentHelp(
+        "Instead of --truth: simulate the log's complete episodes (its users) again this many times (seeds truth-seed, truth-seed + 1, …); the truth on the logged users, its interval over the replicates.",
+        valueName: "count"))
+    var truthReplicates: Int?
+
     @Option(help: "Seed of the bootstrap and of the sampled target actions; same seed, same report.")
     var seed: UInt64 = 1
 
@@ -146,6 +154,7 @@ struct EvaluateCommand: ParsableCommand {
         settings.bootstrapResamples = bootstrap
         settings.truthSessions = truth
         settings.truthSeed = truthSeed
+        settings.truthReplicates = truthReplicates
         settings.seed = seed
         settings.threads = threads
         let report: OffPolicyEvaluationReport
@@ -182,7 +191,9 @@ enum EvaluationText {
         lines.append("estimand: \(estimand) · \(level)% \(r.interval) interval over episodes")
         if let model = r.rewardModel { lines.append("reward model: \(model)") }
         if let t = r.truth {
-            lines.append("truth: each target on-policy, \(t.sessions) sessions, world seed \(t.worldSeed), simulation seed \(t.seed), \(t.users) users, common random numbers")
+            let runs = t.sessions.map { "\($0) fresh sessions" }
+                ?? "the log's complete episodes \(t.replicates ?? 1) time(s) (the logged users; interval over the replicates)"
+            lines.append("truth: each target on-policy, \(runs), world seed \(t.worldSeed), simulation seed \(t.seed), \(t.users) users, common random numbers")
         }
         for (i, p) in r.policies.enumerated() {
             lines.append("")
