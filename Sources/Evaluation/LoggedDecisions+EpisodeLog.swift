@@ -46,13 +46,16 @@ public struct EpisodeLogDecisions: Sendable {
     /// Refused with one line (`OffPolicyEvaluationError`): an unreadable, corrupt, foreign or newer log (naming the
     /// file), no run, several runs and none chosen, no such run, a run without a complete episode, an environment
     /// file that cannot be rebuilt, and discounting by time on a log without step times.
-    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?,
+    /// With `episodeLimit` E only the episodes numbered below E count (the first E users' runs: logs of several
+    /// policies in one world then cover the same users).
+    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?, episodeLimit: Int? = nil,
                             batchSize: Int = 4096) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
         do {
             let reader = try EpisodeLogFile.open(path: path)
             defer { try? reader.close() }
             var loaded = try reader.snapshot { snapshot in
-                try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting, batchSize: batchSize)
+                try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting,
+                         episodeLimit: episodeLimit, batchSize: batchSize)
             }
             let population = loaded.config.users.count
             var pools = [UserPool.all, .training, .heldOut]
@@ -73,7 +76,7 @@ public struct EpisodeLogDecisions: Sendable {
     }
 
     private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?, discounting: Discounting?,
-                             batchSize: Int) throws -> EpisodeLogDecisions {
+                             episodeLimit: Int?, batchSize: Int) throws -> EpisodeLogDecisions {
         let runs = try snapshot.runs()
         guard !runs.isEmpty else { throw OffPolicyEvaluationError.noRuns(log: path) }
         let run: RunInfo
@@ -107,7 +110,7 @@ public struct EpisodeLogDecisions: Sendable {
         var columns = EpisodeColumns(discounting: discounting, keepsFeatures: true, expectedSteps: contents.steps,
                                      stateDimension: ds, actionDimension: da)
         try snapshot.transitions(run: run.id, batchSize: batchSize).forEach { batch in
-            for transition in batch {
+            for transition in batch where transition.episode < episodeLimit ?? .max {
                 guard transition.state.count == ds, transition.action.count == da else {
                     throw EpisodeLogError(path: path, kind: .corrupt(
                         "run \(run.id), episode \(transition.episode): a step of \(transition.state.count) state and \(transition.action.count) action values, the run names \(ds) and \(da)"))

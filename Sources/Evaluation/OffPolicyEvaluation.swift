@@ -32,6 +32,8 @@ public struct OffPolicyEvaluation: Sendable {
         public var log: String
         /// The run (nil: the log's only run).
         public var run: Int?
+        /// Only the episodes numbered below this count (the first users' runs; nil: all).
+        public var episodeLimit: Int?
         /// Target policies: specs or checkpoints.
         public var policies: [String]
         /// Estimator names (`EstimatorCatalog`); nil: every one that estimates the estimand, and an estimator that
@@ -86,6 +88,7 @@ public struct OffPolicyEvaluation: Sendable {
             guard level > 0 && level < 1 else { throw .invalidSetting("the interval level must lie in (0, 1), got \(level)") }
             guard bootstrapResamples > 0 else { throw .invalidSetting("--bootstrap must be positive, got \(bootstrapResamples)") }
             if let n = truthSessions, n <= 0 { throw .invalidSetting("--truth must be positive, got \(n)") }
+            if let e = episodeLimit, e <= 0 { throw .invalidSetting("--episodes must be positive, got \(e)") }
             if let r = truthReplicates, r <= 0 { throw .invalidSetting("--truth-replicates must be positive, got \(r)") }
             if truthSessions != nil && truthReplicates != nil {
                 throw .invalidSetting("give --truth N (N fresh sessions) or --truth-replicates R (the logged users' episodes R times), not both")
@@ -118,7 +121,7 @@ public struct OffPolicyEvaluation: Sendable {
                 estimator: entry.estimator.name, estimand: s.estimand, supported: entry.estimator.supportedEstimands).description)
         }
 
-        var data = try EpisodeLogDecisions.load(path: s.log, run: s.run, discounting: s.discounting)
+        var data = try EpisodeLogDecisions.load(path: s.log, run: s.run, discounting: s.discounting, episodeLimit: s.episodeLimit)
         note?("read \(data.decisions.steps) steps in \(data.decisions.episodes) complete episodes of run \(data.run.id)")
         let world = try data.world()
         let targets = try s.policies.map { spec throws(OffPolicyEvaluationError) in

@@ -142,6 +142,14 @@ struct EpisodeLogEvaluationTests {
             _ = try OnPolicyTruth.replicated(target: target, log: data, world: world, users: users, estimand: .rewardPerUserDay,
                                              seed: 40, replicates: 0, threads: 1)
         }.contains("--truth-replicates must be positive"))
+        // The first episodes only: the same steps as the full load's first episodes, and the truth on them.
+        let limit = data.episodeIDs[data.episodeIDs.count / 2]
+        let first = try EpisodeLogDecisions.load(path: Self.mixtureLog, discounting: nil, episodeLimit: limit)
+        #expect(first.episodeIDs == data.episodeIDs.filter { $0 < limit } && first.decisions.episodes < data.decisions.episodes)
+        #expect(first.decisions.rewards == Array(data.decisions.rewards.prefix(first.decisions.steps)))
+        let firstTruth = try OnPolicyTruth.loggedEpisodes(target: target, log: first, world: world, users: users,
+                                                          estimand: .rewardPerUserDay, seed: 40, threads: 2)
+        #expect(firstTruth.episodes == first.decisions.episodes)
         var both = Self.settings(Self.mixtureLog, ["baseline"], .rewardPerUserDay, estimators: ["pdis"])
         both.truthSessions = 300
         both.truthReplicates = 2

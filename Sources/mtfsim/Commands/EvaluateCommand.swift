@@ -110,6 +110,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Kernel for deterministic targets: gaussian or epanechnikov.", valueName: "kernel"))
     var kernel: KernelSmoothing.Kernel = .gaussian
 
+    @Option(help: ArgumentHelp(
+        "Only the log's episodes numbered below this (the first users' runs), e.g. to give logs of several policies in one world the same users.",
+        valueName: "count"))
+    var episodes: Int?
+
     @Option(help: ArgumentHelp("Interval: t, bootstrap or bernstein.", valueName: "kind"))
     var interval: OffPolicyEvaluation.IntervalKind = .t
 
@@ -155,6 +160,7 @@ struct EvaluateCommand: ParsableCommand {
         settings.truthSessions = truth
         settings.truthSeed = truthSeed
         settings.truthReplicates = truthReplicates
+        settings.episodeLimit = episodes
         settings.seed = seed
         settings.threads = threads
         let report: OffPolicyEvaluationReport
