@@ -71,7 +71,7 @@ public struct BanditEvaluation: Sendable {
                 if entry.needsRewardModel && model == nil {
                     throw OffPolicyEvaluationError.estimatorRefused(
                         estimator: name, policy: policy.file,
-                        reason: "\(name) needs a reward model q̂(x, a, position): give --reward-model FILE or --reward-model tabular")
+                        reason: "needs a reward model q̂(x, a, position): give --reward-model FILE or --reward-model tabular")
                 }
                 let estimate = try entry.estimator.estimate(input, estimand: .perRequestReward)
                 let interval = try estimate.interval(s.interval, level: s.level, resamples: s.bootstrapResamples, seed: s.seed)

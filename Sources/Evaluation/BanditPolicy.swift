@@ -1,3 +1,5 @@
+import Foundation
+
 /// An evaluation policy's action probabilities for logged bandit feedback, obp's `action_dist[round, action,
 /// position]` = π_e(a | x_round, position), given sparsely: the actions a row lists, others 0.
 ///
@@ -36,7 +38,7 @@ public struct BanditPolicy: Sendable {
             guard abs(sum - 1) <= Self.sumTolerance else {
                 let at = lines[key] ?? CSVLocation(file: file, line: 1, column: 1)
                 let place = form == .perRound ? "round \(key.round), position \(key.position)" : "position \(key.position)"
-                throw CSVError(at, "the probabilities of \(place) sum to \(sum) over actions "
+                throw CSVError(at, "the probabilities of \(place) sum to \(String(format: "%.9g", sum)) over actions "
                                    + distribution.keys.sorted().map(String.init).joined(separator: ", ")
                                    + "; they must sum to 1 (±\(Self.sumTolerance))")
             }

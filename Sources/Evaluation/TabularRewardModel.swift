@@ -1,3 +1,5 @@
+import Foundation
+
 /// The built-in reward model for logged bandit feedback: q̂(x, a, position) = the mean logged reward of the cell
 /// (a, position), ignoring the context; the overall mean reward for a cell with no logged row.
 ///
@@ -34,5 +36,5 @@ public struct TabularRewardModel: BanditRewardEstimates {
     }
 
     public var dependsOnRound: Bool { false }
-    public var source: String { "tabular (mean reward per (action, position) over \(cells.count) logged cells, the overall mean \(overallMean) elsewhere)" }
+    public var source: String { "tabular (mean reward per (action, position) over \(cells.count) logged cells, the overall mean \(String(format: "%.6g", overallMean)) elsewhere)" }
 }
