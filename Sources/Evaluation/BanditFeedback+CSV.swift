@@ -114,7 +114,7 @@ extension CSVTable {
 
     /// Field `index` of `record` as an integer ≥ 0 (digits only, surrounding spaces allowed).
     func integer(_ record: Record, _ index: Int, _ name: String) throws(CSVError) -> Int {
-        let text = record.fields[index].text.trimmingCharacters(in: .whitespaces)
+        let text = Self.trimmed(record.fields[index].text)
         guard let value = Int(text), text.first != "+" else {
             throw CSVError(location(record, index), "\(name) \"\(record.fields[index].text)\" is not an integer")
         }
@@ -124,10 +124,18 @@ extension CSVTable {
 
     /// Field `index` of `record` as a finite number (surrounding spaces allowed).
     func number(_ record: Record, _ index: Int, _ name: String) throws(CSVError) -> Double {
-        let text = record.fields[index].text.trimmingCharacters(in: .whitespaces)
+        let text = Self.trimmed(record.fields[index].text)
         guard let value = Double(text), value.isFinite else {
             throw CSVError(location(record, index), "\(name) \"\(record.fields[index].text)\" is not a finite number")
         }
         return value
+    }
+
+    /// `text` without surrounding spaces and tabs, without copying.
+    static func trimmed(_ text: String) -> Substring {
+        var slice = text[...]
+        while let c = slice.first, c == " " || c == "\t" { slice.removeFirst() }
+        while let c = slice.last, c == " " || c == "\t" { slice.removeLast() }
+        return slice
     }
 }
