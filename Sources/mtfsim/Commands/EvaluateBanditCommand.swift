@@ -29,8 +29,15 @@ struct EvaluateBanditCommand: ParsableCommand {
         Without a reward model dm, dr, sndr, switch-dr and dr-os are refused; the importance-weighted ones run.
 
         ESTIMATORS (--estimators, comma-separated, name or name:λ; default all nine), w = π_e(a|x,pos)/pscore:
-          ips  snips  clipped-ips:λ (min(λ, w), default 100)  sg-ips:λ (w/(1 − λ + λw), λ ∈ [0, 1], default 0.1)
-          dm (Σ_a π_e q̂)  dr  sndr  switch-dr:λ (DR where w ≤ λ, default 100)  dr-os:λ (w → λw/(w² + λ), default 100)
+          ips            E[w r]
+          snips          E[w r]/E[w]
+          clipped-ips:λ  E[min(λ, w) r], λ = 100
+          sg-ips:λ       E[w/(1 − λ + λw) r], λ ∈ [0, 1], 0.1
+          dm             E[Σ_a π_e(a|x,pos) q̂(x, a, pos)]
+          dr             DM + E[w (r − q̂)]
+          sndr           DM + E[w (r − q̂)]/E[w]
+          switch-dr:λ    DR where w ≤ λ, DM elsewhere, λ = 100
+          dr-os:λ        DR with w shrunk to λw/(w² + λ), λ = 100
         `mtfsim evaluate --help` says what each assumes.
 
         REPORTED per estimator: the estimate, its interval (--interval t, bootstrap with --bootstrap B resamples \
@@ -41,8 +48,10 @@ struct EvaluateBanditCommand: ParsableCommand {
         the character where the field begins) and a nonzero exit.
 
         Examples:
-          mtfsim evaluate-bandit --logged obd.csv --policy uniform.csv --reward-model tabular
-          mtfsim evaluate-bandit --logged log.csv --policy target.csv --reward-model qhat.csv --estimators ips,clipped-ips:20,dr --json
+          mtfsim evaluate-bandit --logged obd.csv --policy uniform.csv \\
+              --reward-model tabular
+          mtfsim evaluate-bandit --logged log.csv --policy target.csv \\
+              --reward-model qhat.csv --estimators ips,clipped-ips:20,dr --json
         """
     )
 
