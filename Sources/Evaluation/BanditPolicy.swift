@@ -47,22 +47,6 @@ public struct BanditPolicy: Sendable {
         actionSet = actions
     }
 
-    /// A context-free policy from its probabilities per position (action → probability).
-    public init(contextFree probabilities: [Int: [Int: Double]], file: String = "policy") throws(CSVError) {
-        var distributions: [BanditKey: [Int: Double]] = [:]
-        for (position, distribution) in probabilities { distributions[BanditKey(round: -1, action: 0, position: position)] = distribution }
-        try self.init(file: file, form: .contextFree, distributions: distributions, lines: [:])
-    }
-
-    /// A per-round policy from its probabilities per (round, position) (action → probability).
-    public init(perRound probabilities: [BanditKey: [Int: Double]], file: String = "policy") throws(CSVError) {
-        var distributions: [BanditKey: [Int: Double]] = [:]
-        for (key, distribution) in probabilities {
-            distributions[BanditKey(round: key.round, action: 0, position: key.position)] = distribution
-        }
-        try self.init(file: file, form: .perRound, distributions: distributions, lines: [:])
-    }
-
     /// action → π_e(a | x_round, position) for the actions listed there, or nil when nothing is listed.
     public func probabilities(round: Int, position: Int) -> [Int: Double]? {
         distributions[BanditKey(round: form == .perRound ? round : -1, action: 0, position: position)]
