@@ -290,17 +290,24 @@ public struct OffPolicyEvaluation: Sendable {
 
     /// The settings' interval of `estimate`.
     func interval(of estimate: Estimate) throws -> ConfidenceInterval {
-        switch settings.interval {
+        try estimate.interval(settings.interval, level: settings.level, resamples: settings.bootstrapResamples, seed: settings.seed)
+    }
+}
+
+extension Estimate {
+    /// The interval of `kind` at `level`, over episodes: t, the percentile bootstrap (`resamples`, `seed`), or
+    /// empirical Bernstein with the observed range of the per-episode terms as their range.
+    public func interval(_ kind: OffPolicyEvaluation.IntervalKind, level: Double, resamples: Int, seed: UInt64) throws -> ConfidenceInterval {
+        switch kind {
         case .t:
-            return estimate.tInterval(level: settings.level)
+            return tInterval(level: level)
         case .bootstrap:
-            return try estimate.bootstrapInterval(level: settings.level, resamples: settings.bootstrapResamples,
-                                                  seed: settings.seed).interval
+            return try bootstrapInterval(level: level, resamples: resamples, seed: seed).interval
         case .bernstein:
-            let terms = estimate.episodeTerms
+            let terms = episodeTerms
             let (low, high) = (terms.min() ?? 0, terms.max() ?? 0)
-            guard high > low else { return ConfidenceInterval(lower: low, upper: high, estimate: estimate.value, level: settings.level) }
-            return try estimate.empiricalBernsteinInterval(level: settings.level, termRange: low...high)
+            guard high > low else { return ConfidenceInterval(lower: low, upper: high, estimate: value, level: level) }
+            return try empiricalBernsteinInterval(level: level, termRange: low...high)
         }
     }
 }

@@ -16,7 +16,7 @@ struct MTFSimCommand: ParsableCommand {
         """,
         version: MTFSimVersion.string,
         subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, TrainCommand.self, TrainOfflineCommand.self,
-                      BatchRLCommand.self, EvaluateCommand.self, TrainRankerCommand.self,
+                      BatchRLCommand.self, EvaluateCommand.self, EvaluateBanditCommand.self, TrainRankerCommand.self,
                       EvaluateRankerCommand.self, InspectCommand.self, ReplayCommand.self, BenchCommand.self]
     )
 

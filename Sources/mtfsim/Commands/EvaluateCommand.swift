@@ -208,21 +208,7 @@ enum EvaluationText {
                 head += "; \(k.kernel.rawValue) kernel, \(k.rule), h = " + k.bandwidths.map { f($0, 3) }.joined(separator: ",")
             }
             lines.append(head + ")")
-            let hasTruth = p.truth != nil
-            lines.append("    " + pad("estimator", 20) + pad("estimate", 12, right: true) + "  " + pad("\(level)% interval", 26)
-                         + pad("ESS", 10, right: true) + pad("ESS/n", 8, right: true) + pad("max w", 11, right: true)
-                         + (hasTruth ? pad("error", 11, right: true) + "  covers" : ""))
-            for e in p.estimates {
-                let d = e.diagnostics
-                var row = "    " + pad(e.estimator, 20) + pad(f(e.value, 4), 12, right: true) + "  "
-                    + pad("[\(f(e.lower, 4)), \(f(e.upper, 4))]", 26)
-                    + pad(d.map { f($0.effectiveSampleSize, 1) } ?? "—", 10, right: true)
-                    + pad(d.map { f($0.effectiveSampleFraction * 100, 1) + "%" } ?? "—", 8, right: true)
-                    + pad(d.map { f($0.largestWeight, 3) } ?? "—", 11, right: true)
-                if hasTruth { row += pad(e.error.map { f($0, 4) } ?? "—", 11, right: true) + "  " + (e.covers == true ? "yes" : "no") }
-                lines.append(row)
-                if let warning = d?.warning { lines.append("      warning: \(warning)") }
-            }
+            lines += estimateTable(p.estimates, level: level, withTruth: p.truth != nil)
             for refusal in p.refusals { lines.append("    refused \(refusal.estimator): \(refusal.reason)") }
             if let t = p.truth {
                 lines.append("    truth \(f(t.value, 4)) [\(f(t.lower, 4)), \(f(t.upper, 4))] over \(t.episodes) episodes")
@@ -242,6 +228,27 @@ enum EvaluationText {
         }
         for note in r.notes { lines.append("note: \(note)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The table of estimates: estimate, interval, ESS, ESS/n, the largest weight (and with the truth, the error and
+    /// whether the interval covers it), a weight warning under its row. Indented by four spaces.
+    static func estimateTable(_ estimates: [OffPolicyEvaluationReport.EstimateEntry], level: Int, withTruth: Bool) -> [String] {
+        let f = SummaryText.fixed
+        var lines = ["    " + pad("estimator", 20) + pad("estimate", 12, right: true) + "  " + pad("\(level)% interval", 26)
+                     + pad("ESS", 10, right: true) + pad("ESS/n", 8, right: true) + pad("max w", 11, right: true)
+                     + (withTruth ? pad("error", 11, right: true) + "  covers" : "")]
+        for e in estimates {
+            let d = e.diagnostics
+            var row = "    " + pad(e.estimator, 20) + pad(f(e.value, 4), 12, right: true) + "  "
+                + pad("[\(f(e.lower, 4)), \(f(e.upper, 4))]", 26)
+                + pad(d.map { f($0.effectiveSampleSize, 1) } ?? "—", 10, right: true)
+                + pad(d.map { f($0.effectiveSampleFraction * 100, 1) + "%" } ?? "—", 8, right: true)
+                + pad(d.map { f($0.largestWeight, 3) } ?? "—", 11, right: true)
+            if withTruth { row += pad(e.error.map { f($0, 4) } ?? "—", 11, right: true) + "  " + (e.covers == true ? "yes" : "no") }
+            lines.append(row)
+            if let warning = d?.warning { lines.append("      warning: \(warning)") }
+        }
+        return lines
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
