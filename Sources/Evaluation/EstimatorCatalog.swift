@@ -4,7 +4,8 @@
 /// Per-request (obp 0.5.7; `Estimand.perRequestReward`): ips, snips, clipped-ips[:λ], sg-ips[:λ], dm, dr, sndr,
 /// switch-dr[:λ], dr-os[:λ]. Sequential (`discountedReturn`, `rewardPerUserDay`): trajectory-is, pdis, wpdis, and
 /// the model-based sequential-dr and wdr, whose Q̂ and V̂ come from plain FQE, and fqe and conservative-fqe, the
-/// models' own estimates (`ValueModelEstimate`). The model-based sequential ones are run by default only when asked
+/// models' own estimates (`ValueModelEstimate`); mwl, marginalised importance sampling with MWL's occupancy ratio
+/// (`MarginalizedImportanceSampling`), by name only. The model-based sequential ones are run by default only when asked
 /// for (`defaults(for:withFQE:)`): fitting FQE costs seconds to minutes per target where the others take
 /// milliseconds.
 ///
@@ -23,12 +24,16 @@ public enum EstimatorCatalog {
         public var valueModel: ValueModelKind?
         /// It needs Q̂/V̂ of the return from a `SequentialValueModel`.
         public var needsValueModel: Bool { valueModel != nil }
+        /// It needs the target's occupancy weights (`MinimaxWeightLearning`).
+        public var needsOccupancyWeights: Bool
 
-        init(estimator: any Estimator, needsWeights: Bool, needsRewardModel: Bool, valueModel: ValueModelKind? = nil) {
+        init(estimator: any Estimator, needsWeights: Bool, needsRewardModel: Bool, valueModel: ValueModelKind? = nil,
+             needsOccupancyWeights: Bool = false) {
             self.estimator = estimator
             self.needsWeights = needsWeights
             self.needsRewardModel = needsRewardModel
             self.valueModel = valueModel
+            self.needsOccupancyWeights = needsOccupancyWeights
         }
     }
 
@@ -40,7 +45,7 @@ public enum EstimatorCatalog {
 
     /// Every name, in table order, with its default parameter.
     public static let names = ["ips", "snips", "clipped-ips", "sg-ips", "dm", "dr", "sndr", "switch-dr", "dr-os",
-                               "trajectory-is", "pdis", "wpdis", "sequential-dr", "wdr", "fqe", "conservative-fqe"]
+                               "trajectory-is", "pdis", "wpdis", "sequential-dr", "wdr", "fqe", "conservative-fqe", "mwl"]
 
     /// The default λ of the estimators that take one.
     static let defaultLambda: [String: Double] = ["clipped-ips": 100, "sg-ips": 0.1, "switch-dr": 100, "dr-os": 100]
@@ -73,6 +78,7 @@ public enum EstimatorCatalog {
             case "wdr": return Entry(estimator: WeightedDoublyRobust(), needsWeights: true, needsRewardModel: false, valueModel: .fqe)
             case "fqe": return Entry(estimator: ValueModelEstimate(name: "FQE"), needsWeights: false, needsRewardModel: false, valueModel: .fqe)
             case "conservative-fqe": return Entry(estimator: ValueModelEstimate(name: "conservative FQE"), needsWeights: false, needsRewardModel: false, valueModel: .conservativeFQE)
+            case "mwl": return Entry(estimator: MarginalizedImportanceSampling(), needsWeights: false, needsRewardModel: false, needsOccupancyWeights: true)
             default: throw OffPolicyEvaluationError.unknownEstimator(text, known: names)
             }
         } catch let error as OffPolicyEvaluationError {
@@ -87,7 +93,8 @@ public enum EstimatorCatalog {
     /// value for a target away from the logged actions keeps falling with the steps, runs only by name.
     public static func defaults(for estimand: Estimand, withFQE: Bool = false) -> [String] {
         names.filter { name in
-            guard let entry = try? entry(name), entry.estimator.supportedEstimands.contains(estimand) else { return false }
+            guard let entry = try? entry(name), entry.estimator.supportedEstimands.contains(estimand),
+                  !entry.needsOccupancyWeights else { return false }
             switch entry.valueModel {
             case nil: return true
             case .fqe?: return withFQE

@@ -183,6 +183,10 @@ public struct OffPolicyEvaluation: Sendable {
                 decisions.rewardModel = .init(loggedActionValues: loggedActionValues,
                                               targetValues: model.targetValues(states: data.states, moments: moments))
             }
+            if entries.contains(where: \.needsOccupancyWeights) {
+                decisions.occupancyWeights = try Self.occupancyWeights(target: target, data: data, estimand: s.estimand,
+                                                                       samples: s.targetActionSamples, seed: s.seed)
+            }
             let input = try EvaluationInput(decisions)
             // Each value model fitted once for this target, when first needed, its values (or refusal) shared.
             var fitted: [EstimatorCatalog.ValueModelKind: Result<LoggedDecisions.RewardModel, any Error>] = [:]
@@ -296,6 +300,21 @@ public struct OffPolicyEvaluation: Sendable {
             valueModels: valueModelSummaries,
             interval: s.interval.rawValue, level: s.level, bootstrapResamples: s.interval == .bootstrap ? s.bootstrapResamples : nil,
             seed: s.seed, policies: policies, truth: truthSettings, selection: selection, notes: notes)
+    }
+
+    /// MWL's occupancy weights of `target` on the run's steps (`MinimaxWeightLearning`), γ_t the estimand's: the
+    /// data's d_{t+1}/d_t for the discounted return, 1 for reward per user-day. The target's own actions (no kernel).
+    static func occupancyWeights(target: TargetPolicy, data: EpisodeLogDecisions, estimand: Estimand, samples: Int,
+                                 seed: UInt64) throws -> [Double] {
+        let d = data.decisions
+        var gammas = [Double](repeating: 1, count: d.steps)
+        if estimand == .discountedReturn {
+            for t in 0..<(d.steps - 1) { gammas[t] = d.discounts[t] > 0 ? d.discounts[t + 1] / d.discounts[t] : 0 }
+        }
+        let moments = target.actionMoments(states: data.states, runSpace: data.actionSpace, smoothing: nil,
+                                           samples: samples, seed: seed)
+        return try MinimaxWeightLearning.weights(states: data.states, actions: data.actions, episodeOffsets: d.episodeOffsets,
+                                                 transitionDiscounts: gammas, moments: moments, runSpace: data.actionSpace)
     }
 
     /// The settings' interval of `estimate`.

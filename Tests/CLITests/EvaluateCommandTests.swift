@@ -99,13 +99,13 @@ import Testing
         try withTemporaryDirectory { directory in
             let log = try Self.makeLog(in: directory, policy: "mixture", name: "mixture.sqlite")
             let arguments = ["evaluate", log.path, "--policy", "baseline", "--estimand", "discounted",
-                             "--estimators", "fqe,conservative-fqe,sequential-dr,wdr,pdis", "--fqe-steps", "300",
+                             "--estimators", "fqe,conservative-fqe,sequential-dr,wdr,pdis,mwl", "--fqe-steps", "300",
                              "--fqe-hidden", "16,16", "--fqe-alpha", "0.01", "--seed", "4", "--json"]
             let result = try CLI.run(arguments, in: directory)
             try #require(result.succeeded, "\(result)")
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
             let estimates = try #require((report["policies"] as? [[String: Any]])?.first?["estimates"] as? [[String: Any]])
-            #expect(estimates.map { $0["estimator"] as? String } == ["FQE", "conservative FQE", "sequential DR", "WDR", "PDIS"])
+            #expect(estimates.map { $0["estimator"] as? String } == ["FQE", "conservative FQE", "sequential DR", "WDR", "PDIS", "MWL"])
             for row in estimates {
                 let (value, lower, upper) = (row["value"] as? Double, row["lower"] as? Double, row["upper"] as? Double)
                 #expect(value?.isFinite == true && lower! <= value! && value! <= upper!, "\(row)")

@@ -48,7 +48,11 @@ struct EvaluateCommand: ParsableCommand {
           conservative-fqe  BatchRL-MTF's conservative FQE (Zhang et al. 2022): FQE with CQL's regulariser \
         α(E_π Q − E_logged Q) (--fqe-alpha), at most FQE's value; for a target far from the logged actions it keeps \
         falling with the steps (read it as "outside the data"). Only by name.
-        The first nine estimate per-request reward, the last seven the discounted return and reward per user-day. \
+          mwl            marginalised importance sampling (Uehara, Huang & Jiang 2020, MWL): E[w(s,a) r] with w the \
+        target's state-action visits relative to the logged steps, fitted linearly in the reward model's features \
+        by MWL's moment equations; no behaviour densities needed, no products of weights; right as far as the \
+        linear class holds the ratio; its interval ignores the fitting error. Only by name.
+        The first nine estimate per-request reward, the last eight the discounted return and reward per user-day. \
         The reward model of dm/dr/sndr/switch-dr/dr-os is a ridge regression of the reward on [1, z, x, x², z⊗x] \
         (state z standardised, action x normalised), cross-fitted on 5 blocks of episodes so that DR stays unbiased; \
         v̂ averages it over sampled target actions.
