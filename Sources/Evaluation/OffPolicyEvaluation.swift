@@ -183,9 +183,14 @@ public struct OffPolicyEvaluation: Sendable {
                 decisions.rewardModel = .init(loggedActionValues: loggedActionValues,
                                               targetValues: model.targetValues(states: data.states, moments: moments))
             }
+            var occupancyFailure: String? = nil
             if entries.contains(where: \.needsOccupancyWeights) {
-                decisions.occupancyWeights = try Self.occupancyWeights(target: target, data: data, estimand: s.estimand,
-                                                                       samples: s.targetActionSamples, seed: s.seed)
+                do {
+                    decisions.occupancyWeights = try Self.occupancyWeights(target: target, data: data, estimand: s.estimand,
+                                                                           samples: s.targetActionSamples, seed: s.seed)
+                } catch {
+                    occupancyFailure = "\(error)"
+                }
             }
             let input = try EvaluationInput(decisions)
             // Each value model fitted once for this target, when first needed, its values (or refusal) shared.
@@ -211,6 +216,9 @@ public struct OffPolicyEvaluation: Sendable {
                 do {
                     if entry.needsWeights, input.weights == nil, let why = missingWeights {
                         throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: "\(name) weights by π_e/π_b, but \(why)")
+                    }
+                    if entry.needsOccupancyWeights, let why = occupancyFailure {
+                        throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: why)
                     }
                     var estimate: Estimate
                     if let kind = entry.valueModel {

@@ -70,7 +70,7 @@ struct EvaluateCommand: ParsableCommand {
         kernel-smoothed (Kallus & Zhou 2018), a product kernel (--kernel gaussian|epanechnikov) around the target's \
         action, truncated to the action box; bandwidth by Scott's rule on the logged actions, or --bandwidth H \
         (normalised units, the box being 2 wide). A log of a deterministic policy has no behaviour densities: the \
-        weighting estimators are refused and dm still works.
+        weighting estimators are refused; dm, fqe, conservative-fqe and mwl still work.
 
         REPORTED per estimator: the estimate, its interval over episodes (--interval t, bootstrap with \
         --bootstrap B resamples, or bernstein: empirical Bernstein with the observed range of the terms), and the \
