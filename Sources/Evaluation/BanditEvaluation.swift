@@ -45,7 +45,7 @@ public struct BanditEvaluation: Sendable {
         guard s.level > 0 && s.level < 1 else { throw OffPolicyEvaluationError.invalidSetting("the interval level must lie in (0, 1), got \(s.level)") }
         guard s.bootstrapResamples > 0 else { throw OffPolicyEvaluationError.invalidSetting("--bootstrap must be positive, got \(s.bootstrapResamples)") }
         let explicit = s.estimators != nil
-        let names = s.estimators ?? EstimatorCatalog.defaults(for: .perRequestReward, hasValueModel: false)
+        let names = s.estimators ?? EstimatorCatalog.defaults(for: .perRequestReward)
         let entries = try names.map { name throws(OffPolicyEvaluationError) in try EstimatorCatalog.entry(name) }
         guard !entries.isEmpty else { throw OffPolicyEvaluationError.invalidSetting("no estimator named") }
         for entry in entries where !entry.estimator.supportedEstimands.contains(.perRequestReward) {

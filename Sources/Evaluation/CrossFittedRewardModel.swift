@@ -104,7 +104,7 @@ public struct CrossFittedRewardModel: Sendable {
     }
 
     /// φ(s, x) with x and x² given (normalised units), written as `Float`s from `offset`.
-    private static func writeFeatures(_ state: ArraySlice<Float>, _ x: [Double], _ x2: [Double], means: [Double],
+    static func writeFeatures(_ state: ArraySlice<Float>, _ x: [Double], _ x2: [Double], means: [Double],
                                       scales: [Double], into out: inout [Float], at offset: Int) {
         let (s, a) = (means.count, x.count)
         var c = offset

@@ -15,6 +15,10 @@ import Simulator
 /// request gives γ^t; by time γ·2^(−Δt_u/H) gives γ^t·2^(−hours since the episode began/H), Δt the request's minutes
 /// plus the return gap after a session's last request, in the hours (`Float`) that the offline learners store.
 /// Without a discounting every d_t = 1.
+///
+/// **Transitions** (with the features): each step's hours to the next decision (NaN when unknown), and a check that
+/// each step's state is the previous step's next state, so that the steps of an episode are its transitions in order
+/// (what `EpisodeLogDecisions.offlineDataset()` builds FQE's data from).
 struct EpisodeColumns: Sendable {
     let discounting: Discounting?
     /// Whether raw states and actions are kept.
@@ -27,6 +31,11 @@ struct EpisodeColumns: Sendable {
     var episodeIDs: [Int] = []
     var states: [Float] = []
     var actions: [Float] = []
+    /// Hours from each step's decision to the next (`Discounting.hours(minutes:)`), NaN when not logged; kept with
+    /// the features.
+    var elapsedHours: [Float] = []
+    /// The first complete episode (its logged index) with a step whose state is not the previous step's next state.
+    var unlinkedEpisode: Int?
     var incompleteEpisodes = 0
     /// The exploration group of the first step read that states no density (deterministic or implicit).
     var groupWithoutDensity: ExplorationGroup?
@@ -39,6 +48,8 @@ struct EpisodeColumns: Sendable {
     private var expected: (session: Int, request: Int)?
     private var ended = false
     private var broken = false
+    private var previousNextState: [Float]?
+    private var unlinked = false
 
     init(discounting: Discounting?, keepsFeatures: Bool, expectedSteps: Int = 0, stateDimension: Int = 0,
          actionDimension: Int = 0) {
@@ -50,6 +61,7 @@ struct EpisodeColumns: Sendable {
         if keepsFeatures {
             states.reserveCapacity(expectedSteps * stateDimension)
             actions.reserveCapacity(expectedSteps * actionDimension)
+            elapsedHours.reserveCapacity(expectedSteps)
         }
     }
 
@@ -63,6 +75,8 @@ struct EpisodeColumns: Sendable {
             expected = nil
             ended = false
             broken = t.sessionIndex != 0 || t.requestIndex != 0
+            previousNextState = nil
+            unlinked = false
         }
         if ended { broken = true }
         if let e = expected, e.session != t.sessionIndex || e.request != t.requestIndex { broken = true }
@@ -72,6 +86,9 @@ struct EpisodeColumns: Sendable {
         if keepsFeatures {
             states.append(contentsOf: t.state)
             actions.append(contentsOf: t.action)
+            elapsedHours.append(t.elapsedMinutes.map(Discounting.hours(minutes:)) ?? .nan)
+            if let previous = previousNextState, previous != t.state { unlinked = true }
+            previousNextState = t.nextState
         }
         let group = ExplorationGroup(rawValue: t.explorationGroup)
         if groupWithoutDensity == nil && (group == .deterministic || group == .implicit) { groupWithoutDensity = group }
@@ -93,11 +110,12 @@ struct EpisodeColumns: Sendable {
     var episodes: Int { offsets.count - 1 }
 
     private mutating func closeEpisode() {
-        guard let openEpisode = episode else { return }
+        guard let closing = episode else { return }
         episode = nil
         if ended && !broken {
             offsets.append(rewards.count)
-            episodeIDs.append(openEpisode)
+            episodeIDs.append(closing)
+            if unlinked && unlinkedEpisode == nil { unlinkedEpisode = closing }
             return
         }
         incompleteEpisodes += 1
@@ -106,5 +124,6 @@ struct EpisodeColumns: Sendable {
         behaviourLogDensities.removeLast(behaviourLogDensities.count - start.steps)
         states.removeLast(states.count - start.states)
         actions.removeLast(actions.count - start.actions)
+        if keepsFeatures { elapsedHours.removeLast(elapsedHours.count - start.steps) }
     }
 }

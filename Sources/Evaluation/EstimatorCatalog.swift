@@ -3,7 +3,11 @@
 ///
 /// Per-request (obp 0.5.7; `Estimand.perRequestReward`): ips, snips, clipped-ips[:λ], sg-ips[:λ], dm, dr, sndr,
 /// switch-dr[:λ], dr-os[:λ]. Sequential (`discountedReturn`, `rewardPerUserDay`): trajectory-is, pdis, wpdis, and
-/// the model-based sequential-dr and wdr, whose Q̂ and V̂ come from a `SequentialValueModel` (FQE).
+/// the model-based sequential-dr and wdr, whose Q̂ and V̂ come from plain FQE, and fqe and conservative-fqe, the
+/// models' own estimates (`ValueModelEstimate`); mwl, marginalised importance sampling with MWL's occupancy ratio
+/// (`MarginalizedImportanceSampling`), by name only. The model-based sequential ones are run by default only when asked
+/// for (`defaults(for:withFQE:)`): fitting FQE costs seconds to minutes per target where the others take
+/// milliseconds.
 ///
 /// λ defaults, stated because obp's (∞ for clipping and switching, 0 for SG-IPS' shrinkage) would make them copies
 /// of IPS and DR: clipped IPS and Switch-DR λ = 100 (weights above 100 are clipped or switched to DM), SG-IPS
@@ -16,13 +20,32 @@ public enum EstimatorCatalog {
         public var needsWeights: Bool
         /// It needs the per-request reward model (q̂, v̂ of the immediate reward).
         public var needsRewardModel: Bool
+        /// The `SequentialValueModel` whose Q̂/V̂ of the return it needs, or nil.
+        public var valueModel: ValueModelKind?
         /// It needs Q̂/V̂ of the return from a `SequentialValueModel`.
-        public var needsValueModel: Bool
+        public var needsValueModel: Bool { valueModel != nil }
+        /// It needs the target's occupancy weights (`MinimaxWeightLearning`).
+        public var needsOccupancyWeights: Bool
+
+        init(estimator: any Estimator, needsWeights: Bool, needsRewardModel: Bool, valueModel: ValueModelKind? = nil,
+             needsOccupancyWeights: Bool = false) {
+            self.estimator = estimator
+            self.needsWeights = needsWeights
+            self.needsRewardModel = needsRewardModel
+            self.valueModel = valueModel
+            self.needsOccupancyWeights = needsOccupancyWeights
+        }
+    }
+
+    /// The sequential value models: plain FQE (for fqe, sequential-dr and wdr) and conservative FQE.
+    public enum ValueModelKind: String, Sendable, Hashable {
+        case fqe
+        case conservativeFQE
     }
 
     /// Every name, in table order, with its default parameter.
     public static let names = ["ips", "snips", "clipped-ips", "sg-ips", "dm", "dr", "sndr", "switch-dr", "dr-os",
-                               "trajectory-is", "pdis", "wpdis", "sequential-dr", "wdr"]
+                               "trajectory-is", "pdis", "wpdis", "sequential-dr", "wdr", "fqe", "conservative-fqe", "mwl"]
 
     /// The default λ of the estimators that take one.
     static let defaultLambda: [String: Double] = ["clipped-ips": 100, "sg-ips": 0.1, "switch-dr": 100, "dr-os": 100]
@@ -39,20 +62,23 @@ public enum EstimatorCatalog {
         }
         do {
             switch name {
-            case "ips": return Entry(estimator: InverseProbabilityWeighting(), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "snips": return Entry(estimator: SelfNormalizedInverseProbabilityWeighting(), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "clipped-ips": return Entry(estimator: try ClippedInverseProbabilityWeighting(lambda: lambda!), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "sg-ips": return Entry(estimator: try SubGaussianInverseProbabilityWeighting(lambda: lambda!), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "dm": return Entry(estimator: DirectMethod(), needsWeights: false, needsRewardModel: true, needsValueModel: false)
-            case "dr": return Entry(estimator: DoublyRobust(), needsWeights: true, needsRewardModel: true, needsValueModel: false)
-            case "sndr": return Entry(estimator: SelfNormalizedDoublyRobust(), needsWeights: true, needsRewardModel: true, needsValueModel: false)
-            case "switch-dr": return Entry(estimator: try SwitchDoublyRobust(lambda: lambda!), needsWeights: true, needsRewardModel: true, needsValueModel: false)
-            case "dr-os": return Entry(estimator: try DoublyRobustWithShrinkage(lambda: lambda!), needsWeights: true, needsRewardModel: true, needsValueModel: false)
-            case "trajectory-is": return Entry(estimator: TrajectoryImportanceSampling(), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "pdis": return Entry(estimator: PerDecisionImportanceSampling(), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "wpdis": return Entry(estimator: WeightedPerDecisionImportanceSampling(), needsWeights: true, needsRewardModel: false, needsValueModel: false)
-            case "sequential-dr": return Entry(estimator: PerDecisionDoublyRobust(), needsWeights: true, needsRewardModel: false, needsValueModel: true)
-            case "wdr": return Entry(estimator: WeightedDoublyRobust(), needsWeights: true, needsRewardModel: false, needsValueModel: true)
+            case "ips": return Entry(estimator: InverseProbabilityWeighting(), needsWeights: true, needsRewardModel: false)
+            case "snips": return Entry(estimator: SelfNormalizedInverseProbabilityWeighting(), needsWeights: true, needsRewardModel: false)
+            case "clipped-ips": return Entry(estimator: try ClippedInverseProbabilityWeighting(lambda: lambda!), needsWeights: true, needsRewardModel: false)
+            case "sg-ips": return Entry(estimator: try SubGaussianInverseProbabilityWeighting(lambda: lambda!), needsWeights: true, needsRewardModel: false)
+            case "dm": return Entry(estimator: DirectMethod(), needsWeights: false, needsRewardModel: true)
+            case "dr": return Entry(estimator: DoublyRobust(), needsWeights: true, needsRewardModel: true)
+            case "sndr": return Entry(estimator: SelfNormalizedDoublyRobust(), needsWeights: true, needsRewardModel: true)
+            case "switch-dr": return Entry(estimator: try SwitchDoublyRobust(lambda: lambda!), needsWeights: true, needsRewardModel: true)
+            case "dr-os": return Entry(estimator: try DoublyRobustWithShrinkage(lambda: lambda!), needsWeights: true, needsRewardModel: true)
+            case "trajectory-is": return Entry(estimator: TrajectoryImportanceSampling(), needsWeights: true, needsRewardModel: false)
+            case "pdis": return Entry(estimator: PerDecisionImportanceSampling(), needsWeights: true, needsRewardModel: false)
+            case "wpdis": return Entry(estimator: WeightedPerDecisionImportanceSampling(), needsWeights: true, needsRewardModel: false)
+            case "sequential-dr": return Entry(estimator: PerDecisionDoublyRobust(), needsWeights: true, needsRewardModel: false, valueModel: .fqe)
+            case "wdr": return Entry(estimator: WeightedDoublyRobust(), needsWeights: true, needsRewardModel: false, valueModel: .fqe)
+            case "fqe": return Entry(estimator: ValueModelEstimate(name: "FQE"), needsWeights: false, needsRewardModel: false, valueModel: .fqe)
+            case "conservative-fqe": return Entry(estimator: ValueModelEstimate(name: "conservative FQE"), needsWeights: false, needsRewardModel: false, valueModel: .conservativeFQE)
+            case "mwl": return Entry(estimator: MarginalizedImportanceSampling(), needsWeights: false, needsRewardModel: false, needsOccupancyWeights: true)
             default: throw OffPolicyEvaluationError.unknownEstimator(text, known: names)
             }
         } catch let error as OffPolicyEvaluationError {
@@ -62,12 +88,18 @@ public enum EstimatorCatalog {
         }
     }
 
-    /// The estimators run when none is named: every one that estimates `estimand`, except those needing a value
-    /// model when there is none.
-    public static func defaults(for estimand: Estimand, hasValueModel: Bool) -> [String] {
+    /// The estimators run when none is named: every one that estimates `estimand` without a value model, and with
+    /// `withFQE` also fqe, sequential-dr and wdr (one plain FQE fit per target). Conservative FQE, a second fit whose
+    /// value for a target away from the logged actions keeps falling with the steps, runs only by name.
+    public static func defaults(for estimand: Estimand, withFQE: Bool = false) -> [String] {
         names.filter { name in
-            guard let entry = try? entry(name) else { return false }
-            return entry.estimator.supportedEstimands.contains(estimand) && (hasValueModel || !entry.needsValueModel)
+            guard let entry = try? entry(name), entry.estimator.supportedEstimands.contains(estimand),
+                  !entry.needsOccupancyWeights else { return false }
+            switch entry.valueModel {
+            case nil: return true
+            case .fqe?: return withFQE
+            case .conservativeFQE?: return false
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ import Simulator
 /// `EpisodeColumns`: the same episodes as `compare`'s reward per user-day). Each complete episode spans the
 /// horizon (a churned user counts the whole horizon), so its user-days are the environment's `horizonDays`.
 ///
-/// Memory: per step three `Double` columns, plus `(state + action)` `Float`s while `states` and `actions` are held
+/// Memory: per step three `Double` columns, plus `(state + action + 1)` `Float`s while `states` and `actions` are held
 /// (43 + 7 on `short-video`: about 230 MB for 10⁶ steps); `releaseFeatures()` drops them once every target's
 /// densities and the reward model are computed.
 public struct EpisodeLogDecisions: Sendable {
@@ -29,6 +29,12 @@ public struct EpisodeLogDecisions: Sendable {
     public private(set) var states: Matrix
     /// Raw logged actions, steps × action dimension (empty after `releaseFeatures`).
     public private(set) var actions: Matrix
+    /// Hours from each step's decision to the next, NaN where the log has no time (empty after `releaseFeatures`):
+    /// FQE's discounts by time.
+    public private(set) var elapsedHours: [Float]
+    /// The first complete episode (its logged index) in which a step's state is not the previous step's next state,
+    /// or nil: then each episode's steps are its transitions in order (`offlineDataset()`).
+    public let unlinkedEpisode: Int?
     /// Why the run has no behaviour densities (a deterministic or implicit logging policy), or nil.
     public let missingBehaviourDensities: String?
     /// Episodes left out as incomplete.
@@ -137,6 +143,7 @@ public struct EpisodeLogDecisions: Sendable {
             path: path, run: run, config: config, actionSpace: actionSpace, decisions: decisions,
             states: Matrix(rows: n, columns: ds, elements: columns.states),
             actions: Matrix(rows: n, columns: da, elements: columns.actions),
+            elapsedHours: columns.elapsedHours, unlinkedEpisode: columns.unlinkedEpisode,
             missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes,
             episodeIDs: columns.episodeIDs, discounting: discounting, users: nil)
     }
@@ -145,6 +152,7 @@ public struct EpisodeLogDecisions: Sendable {
     public mutating func releaseFeatures() {
         states = Matrix(rows: 0, columns: states.columns)
         actions = Matrix(rows: 0, columns: actions.columns)
+        elapsedHours = []
     }
 
     /// The world the run was simulated in (its environment file as logged, its seed; `Replay.world(of:path:)`).

@@ -50,6 +50,9 @@ public struct LoggedDecisions: Sendable {
     public var rewardModel: RewardModel?
     /// User-days of each episode (reward per user-day's denominator), or nil.
     public var userDays: [Double]?
+    /// w(s_t, a_t) per step, the target's state-action occupancy relative to the logged steps' distribution
+    /// (`MinimaxWeightLearning`), or nil.
+    public var occupancyWeights: [Double]?
 
     /// Checks that the columns fit together: equal lengths, offsets from 0 to the step count with no empty episode,
     /// finite rewards and reward-model values, discounts finite and ≥ 0, user-days finite and > 0. Densities are

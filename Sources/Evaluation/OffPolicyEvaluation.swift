@@ -14,8 +14,10 @@ import Simulator
 /// (`CrossFittedRewardModel`); every estimator gives its estimate, interval and weight diagnostics. With
 /// `truthSessions`, each target runs on-policy in the logged world (`OnPolicyTruth`: fresh sessions of the same users,
 /// common random numbers across targets), and, with several targets, each estimator's off-policy selection is scored
-/// (`OffPolicySelection`). The sequential model-based estimators (per-decision DR, WDR) and FQE's own estimate need a
-/// `SequentialValueModel`, given as `valueModel`.
+/// (`OffPolicySelection`). The sequential model-based estimators (per-decision DR, WDR) and FQE's own estimates need a
+/// `SequentialValueModel` (`valueModels`: plain FQE for fqe, sequential-dr and wdr, conservative FQE for
+/// conservative-fqe; `FittedQValueModel` from the settings unless given), fitted only when one of them is selected,
+/// once per target, and shared among them.
 public struct OffPolicyEvaluation: Sendable {
     /// The interval reported with each estimate (all with episodes as units, `EpisodeIntervals`).
     public enum IntervalKind: String, Sendable, Codable, CaseIterable {
@@ -64,6 +66,10 @@ public struct OffPolicyEvaluation: Sendable {
         /// Target actions sampled per step for v̂.
         public var targetActionSamples = 16
         public var rewardModelFolds = CrossFittedRewardModel.defaultFolds
+        /// Without an estimator list, also run fqe, sequential-dr and wdr (`EstimatorCatalog.defaults`).
+        public var withFQE = false
+        /// FQE's settings (`--fqe-steps`, `--fqe-hidden`, `--fqe-alpha`); seeded by `seed`.
+        public var fqe = FittedQValueModel.Settings()
 
         public init(log: String, policies: [String]) {
             self.log = log
@@ -96,16 +102,24 @@ public struct OffPolicyEvaluation: Sendable {
             guard threads > 0, targetActionSamples > 0, rewardModelFolds > 0 else {
                 throw .invalidSetting("threads, target action samples and reward-model folds must be positive")
             }
+            try fqe.validate()
+            if withFQE && estimand == .perRequestReward {
+                throw .invalidSetting("--with-fqe: FQE estimates returns (discounted, per-user-day), not per-request reward")
+            }
         }
     }
 
     public var settings: Settings
-    /// Q̂/V̂ for the sequential model-based estimators (FQE); nil: they are refused.
-    public var valueModel: (any SequentialValueModel)?
+    /// Q̂/V̂ for the sequential model-based estimators, per kind.
+    public var valueModels: [EstimatorCatalog.ValueModelKind: any SequentialValueModel]
 
-    public init(settings: Settings, valueModel: (any SequentialValueModel)? = nil) {
+    /// An evaluation with `valueModels` (by default `FittedQValueModel`s from `settings.fqe` and `settings.seed`).
+    public init(settings: Settings, valueModels: [EstimatorCatalog.ValueModelKind: any SequentialValueModel]? = nil) {
         self.settings = settings
-        self.valueModel = valueModel
+        self.valueModels = valueModels ?? [
+            .fqe: FittedQValueModel(settings: settings.fqe, conservative: false, seed: settings.seed),
+            .conservativeFQE: FittedQValueModel(settings: settings.fqe, conservative: true, seed: settings.seed),
+        ]
     }
 
     /// Runs the evaluation. `note` receives progress lines.
@@ -113,7 +127,7 @@ public struct OffPolicyEvaluation: Sendable {
         let s = settings
         try s.validate()
         let explicit = s.estimators != nil
-        let names = s.estimators ?? EstimatorCatalog.defaults(for: s.estimand, hasValueModel: valueModel != nil)
+        let names = s.estimators ?? EstimatorCatalog.defaults(for: s.estimand, withFQE: s.withFQE)
         guard !names.isEmpty else { throw OffPolicyEvaluationError.invalidSetting("no estimator estimates \(s.estimand.rawValue)") }
         let entries = try names.map { name throws(OffPolicyEvaluationError) in try EstimatorCatalog.entry(name) }
         for entry in entries where !entry.estimator.supportedEstimands.contains(s.estimand) {
@@ -128,6 +142,8 @@ public struct OffPolicyEvaluation: Sendable {
             try TargetPolicy.resolve(spec, world: world, runActionNames: data.run.metadata.actionNames)
         }
 
+        let allKinds: [EstimatorCatalog.ValueModelKind] = [.fqe, .conservativeFQE]
+        let valueModelKinds = allKinds.filter { kind in entries.contains { $0.valueModel == kind } }
         let needsWeights = entries.contains { $0.needsWeights }
         let needsRewardModel = entries.contains { $0.needsRewardModel }
         var rewardModel: CrossFittedRewardModel? = nil
@@ -178,7 +194,32 @@ public struct OffPolicyEvaluation: Sendable {
                 decisions.rewardModel = .init(loggedActionValues: loggedActionValues,
                                               targetValues: model.targetValues(states: data.states, moments: moments))
             }
+            var occupancyFailure: String? = nil
+            if entries.contains(where: \.needsOccupancyWeights) {
+                do {
+                    decisions.occupancyWeights = try Self.occupancyWeights(target: target, data: data, estimand: s.estimand,
+                                                                           samples: s.targetActionSamples, seed: s.seed)
+                } catch {
+                    occupancyFailure = "\(error)"
+                }
+            }
             let input = try EvaluationInput(decisions)
+            // Each value model fitted once for this target, when first needed, its values (or refusal) shared.
+            var fitted: [EstimatorCatalog.ValueModelKind: Result<LoggedDecisions.RewardModel, any Error>] = [:]
+            func fittedValues(_ kind: EstimatorCatalog.ValueModelKind) -> Result<LoggedDecisions.RewardModel, any Error> {
+                if let done = fitted[kind] { return done }
+                let result = Result<LoggedDecisions.RewardModel, any Error> {
+                    guard let model = valueModels[kind] else {
+                        throw OffPolicyEvaluationError.invalidSetting("no \(kind.rawValue) value model was given")
+                    }
+                    let started = Date()
+                    let values = try model.values(target: target, data: data, estimand: s.estimand)
+                    note?("fitted \(model.name) of \(target.name) in \(Int(Date().timeIntervalSince(started).rounded())) s")
+                    return values
+                }
+                fitted[kind] = result
+                return result
+            }
             var estimates: [OffPolicyEvaluationReport.EstimateEntry] = []
             var refusals: [OffPolicyEvaluationReport.Refusal] = []
             for entry in entries {
@@ -187,15 +228,13 @@ public struct OffPolicyEvaluation: Sendable {
                     if entry.needsWeights, input.weights == nil, let why = missingWeights {
                         throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: "\(name) weights by π_e/π_b, but \(why)")
                     }
+                    if entry.needsOccupancyWeights, let why = occupancyFailure {
+                        throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: why)
+                    }
                     var estimate: Estimate
-                    if entry.needsValueModel {
-                        guard let valueModel else {
-                            throw OffPolicyEvaluationError.estimatorRefused(
-                                estimator: name, policy: target.name,
-                                reason: "needs Q̂ and V̂ of the return from a sequential value model (FQE), which is not available yet")
-                        }
+                    if let kind = entry.valueModel {
                         var withValues = decisions
-                        withValues.rewardModel = try valueModel.values(target: target, data: data, estimand: s.estimand)
+                        withValues.rewardModel = try fittedValues(kind).get()
                         estimate = try entry.estimator.estimate(try EvaluationInput(withValues), estimand: s.estimand)
                     } else {
                         estimate = try entry.estimator.estimate(input, estimand: s.estimand)
@@ -213,13 +252,6 @@ public struct OffPolicyEvaluation: Sendable {
                     if explicit { throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: reason) }
                     refusals.append(.init(estimator: name, reason: reason))
                 }
-            }
-            if let valueModel {
-                let values = try valueModel.values(target: target, data: data, estimand: s.estimand)
-                let estimate = try valueModel.directEstimate(values, data: decisions, estimand: s.estimand)
-                let interval = try self.interval(of: estimate)
-                estimates.append(.init(estimator: valueModel.name, value: estimate.value, lower: interval.lower,
-                                       upper: interval.upper, diagnostics: nil, error: nil, covers: nil))
             }
             policies.append(.init(policy: target.name, kind: target.kind, smoothing: smoothingReport, estimates: estimates,
                                   refusals: refusals, truth: nil))
@@ -272,6 +304,13 @@ public struct OffPolicyEvaluation: Sendable {
         }
         let m = data.run.metadata
         let discounting = s.discounting
+        var valueModelSummaries: [String] = []
+        for kind in valueModelKinds {
+            guard let model = self.valueModels[kind] else { continue }
+            let fitted = model as? FittedQValueModel
+            valueModelSummaries.append(fitted?.summary(estimand: s.estimand, longestEpisode: data.decisions.longestEpisode,
+                                                       discounting: discounting) ?? model.name)
+        }
         return OffPolicyEvaluationReport(
             log: s.log, run: data.run.id, environment: m.environmentName, behaviourPolicy: m.policySpec,
             behaviourDensities: data.decisions.behaviourLogDensities != nil, behaviourNote: data.missingBehaviourDensities,
@@ -284,8 +323,24 @@ public struct OffPolicyEvaluation: Sendable {
                     + "λ = \(model.ridge) per step, cross-fitted on \(model.folds) blocks of episodes; "
                     + "v̂ from \(s.targetActionSamples) target actions per step"
             },
+            valueModels: valueModelSummaries,
             interval: s.interval.rawValue, level: s.level, bootstrapResamples: s.interval == .bootstrap ? s.bootstrapResamples : nil,
             seed: s.seed, policies: policies, truth: truthSettings, selection: selection, notes: notes)
+    }
+
+    /// MWL's occupancy weights of `target` on the run's steps (`MinimaxWeightLearning`), γ_t the estimand's: the
+    /// data's d_{t+1}/d_t for the discounted return, 1 for reward per user-day. The target's own actions (no kernel).
+    static func occupancyWeights(target: TargetPolicy, data: EpisodeLogDecisions, estimand: Estimand, samples: Int,
+                                 seed: UInt64) throws -> [Double] {
+        let d = data.decisions
+        var gammas = [Double](repeating: 1, count: d.steps)
+        if estimand == .discountedReturn {
+            for t in 0..<(d.steps - 1) { gammas[t] = d.discounts[t] > 0 ? d.discounts[t + 1] / d.discounts[t] : 0 }
+        }
+        let moments = target.actionMoments(states: data.states, runSpace: data.actionSpace, smoothing: nil,
+                                           samples: samples, seed: seed)
+        return try MinimaxWeightLearning.weights(states: data.states, actions: data.actions, episodeOffsets: d.episodeOffsets,
+                                                 transitionDiscounts: gammas, moments: moments, runSpace: data.actionSpace)
     }
 
     /// The settings' interval of `estimate`.

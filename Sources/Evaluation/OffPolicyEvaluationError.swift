@@ -26,6 +26,8 @@ public enum OffPolicyEvaluationError: Error, Sendable, CustomStringConvertible {
     case estimatorRefused(estimator: String, policy: String, reason: String)
     /// A setting out of range.
     case invalidSetting(String)
+    /// The run's steps cannot be made into the value model's (FQE's) transitions, or the model refused them.
+    case valueModel(log: String, run: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -51,6 +53,8 @@ public enum OffPolicyEvaluationError: Error, Sendable, CustomStringConvertible {
             return "\(estimator) on \(policy): \(reason)"
         case .invalidSetting(let why):
             return why
+        case .valueModel(let log, let run, let reason):
+            return "episode log \(log), run \(run): FQE: \(reason)"
         }
     }
 }

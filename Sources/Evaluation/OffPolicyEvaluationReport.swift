@@ -78,6 +78,8 @@ public struct OffPolicyEvaluationReport: Sendable, Codable {
     public var userDaysPerEpisode: Double
     /// The reward model of the per-request model-based estimators, when fitted.
     public var rewardModel: String?
+    /// How each sequential value model selected (FQE, conservative FQE) was fitted.
+    public var valueModels: [String]
     /// "t", "bootstrap" or "bernstein".
     public var interval: String
     public var level: Double

@@ -75,6 +75,13 @@ import Testing
                 ([mixture.path, "--policy", "fixed:1,2"], ["target policy fixed:1,2"]),
                 ([mixture.path, "--policy", "baseline", "--run", "4"], ["no run 4"]),
                 ([mixture.path], ["--policy"]),
+                ([baseline.path, "--policy", "baseline", "--estimand", "discounted", "--estimators", "pdis"],
+                 ["PDIS", "no behaviour density"]),
+                ([mixture.path, "--policy", "mixture", "--estimand", "per-request", "--estimators", "fqe"],
+                 ["FQE does not estimate perRequestReward"]),
+                ([mixture.path, "--policy", "mixture", "--estimand", "per-request", "--with-fqe"], ["--with-fqe", "per-request"]),
+                ([mixture.path, "--policy", "mixture", "--estimand", "discounted", "--estimators", "fqe", "--fqe-hidden", "8,0"],
+                 ["--fqe-hidden", "\"8,0\""]),
             ]
             for (arguments, words) in cases {
                 let result = try CLI.run(["evaluate"] + arguments, in: directory)
@@ -89,6 +96,42 @@ import Testing
             let dm = try CLI.run(["evaluate", baseline.path, "--policy", "baseline", "--estimand", "per-request",
                                   "--estimators", "dm", "--json"], in: directory)
             #expect(dm.succeeded, "\(dm)")
+            // And FQE, which needs no weights either.
+            let fqe = try CLI.run(["evaluate", baseline.path, "--policy", "baseline", "--estimand", "discounted",
+                                   "--estimators", "fqe", "--fqe-steps", "300", "--fqe-hidden", "16,16", "--json"], in: directory)
+            try #require(fqe.succeeded, "\(fqe)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(fqe.stdout.utf8)) as? [String: Any])
+            let estimates = try #require((report["policies"] as? [[String: Any]])?.first?["estimates"] as? [[String: Any]])
+            #expect(estimates.map { $0["estimator"] as? String } == ["FQE"] && (estimates[0]["value"] as? Double)?.isFinite == true)
+        }
+    }
+
+    @Test func fqeAndTheSequentialModelBasedEstimatorsGiveFiniteRows() throws {
+        try withTemporaryDirectory { directory in
+            let log = try Self.makeLog(in: directory, policy: "mixture", name: "mixture.sqlite")
+            let arguments = ["evaluate", log.path, "--policy", "baseline", "--estimand", "discounted",
+                             "--estimators", "fqe,conservative-fqe,sequential-dr,wdr,pdis,mwl", "--fqe-steps", "300",
+                             "--fqe-hidden", "16,16", "--fqe-alpha", "0.01", "--seed", "4", "--json"]
+            let result = try CLI.run(arguments, in: directory)
+            try #require(result.succeeded, "\(result)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+            let estimates = try #require((report["policies"] as? [[String: Any]])?.first?["estimates"] as? [[String: Any]])
+            #expect(estimates.map { $0["estimator"] as? String } == ["FQE", "conservative FQE", "sequential DR", "WDR", "PDIS", "MWL"])
+            for row in estimates {
+                let (value, lower, upper) = (row["value"] as? Double, row["lower"] as? Double, row["upper"] as? Double)
+                #expect(value?.isFinite == true && lower! <= value! && value! <= upper!, "\(row)")
+            }
+            // Sequential DR and WDR weight, FQE does not.
+            #expect(estimates[0]["diagnostics"] == nil && estimates[2]["diagnostics"] as? [String: Any] != nil)
+            let models = try #require(report["valueModels"] as? [String])
+            #expect(models.count == 2 && models[0].contains("300 Adam steps") && models[1].contains("α = 0.01"), "\(models)")
+
+            // Text mode names the value model; --with-fqe adds fqe, sequential-dr and wdr to the default list.
+            let text = try CLI.run(["evaluate", log.path, "--policy", "baseline", "--estimand", "discounted", "--with-fqe",
+                                    "--fqe-steps", "200", "--fqe-hidden", "8"], in: directory)
+            try #require(text.succeeded, "\(text)")
+            #expect(text.stdout.contains("value model: FQE (Le et al. 2019)") && text.stdout.contains("WDR")
+                    && text.stdout.contains("sequential DR") && !text.stdout.contains("conservative"), "\(text)")
         }
     }
 }

@@ -94,6 +94,25 @@ struct IdentityTests {
         }
     }
 
+    /// Per-decision DR with Q̂ = V̂ = 0 is PDIS, and WDR with them is WPDIS, term for term (Jiang & Li 2016: PDIS is
+    /// DR's zero-model case), on both sequential estimands.
+    @Test func sequentialDRWithAZeroModelIsPerDecisionIS() throws {
+        var data = try EpisodeStatisticTests.data(episodes: 30, seed: 8)
+        data.rewardModel = .init(loggedActionValues: [Double](repeating: 0, count: data.steps),
+                                 targetValues: [Double](repeating: 0, count: data.steps))
+        let input = try EvaluationInput(data)
+        for estimand in [Estimand.discountedReturn, .rewardPerUserDay] {
+            let dr = try PerDecisionDoublyRobust().estimate(input, estimand: estimand)
+            let pdis = try PerDecisionImportanceSampling().estimate(input, estimand: estimand)
+            assertClose(dr.value, pdis.value, relative: 1e-13, "\(estimand)")
+            assertClose(dr.episodeTerms, pdis.episodeTerms, relative: 1e-12, "\(estimand)")
+            let wdr = try WeightedDoublyRobust().estimate(input, estimand: estimand)
+            let wpdis = try WeightedPerDecisionImportanceSampling().estimate(input, estimand: estimand)
+            assertClose(wdr.value, wpdis.value, relative: 1e-13, "\(estimand)")
+        }
+        #expect(try PerDecisionImportanceSampling().estimate(input, estimand: .discountedReturn).value != 0)
+    }
+
     /// SNIPS is a weighted mean of the rewards, so it stays within [min r, max r] however wild the weights.
     @Test func snipsStaysWithinTheRewardRange() throws {
         var stream = RandomStream(seed: 3)

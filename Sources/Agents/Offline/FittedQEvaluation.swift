@@ -15,7 +15,10 @@ import Simulator
 ///     y_i = r_i + γ_i (1 − d_i) · E_{a′∼π}[Q̄(s′_i, a′)],
 ///
 /// with γ_i the dataset's discount of that transition (per request, or `γ·2^(−Δt_i/H)` by the logged hours:
-/// `ReplayBatch.bootstrapDiscounts`) and d_i its terminal flag (a churn). The expectation is the critic at π's action
+/// `ReplayBatch.bootstrapDiscounts`) and d_i its terminal flag (a churn). With γ = 1 and no discounting by time
+/// (the undiscounted return of finite episodes) nothing contracts the iteration: Q̂ converges only because every
+/// episode ends in a terminal transition, after as many backups as the longest episode has steps, so γ = 1 is refused on
+/// a dataset with an episode that does not end. The expectation is the critic at π's action
 /// for a deterministic target (`PolicyDensity.isDeterministic`), computed once per transition before fitting since it
 /// never changes; for a stochastic target it is the mean over K actions drawn afresh at every step from keyed streams.
 ///
@@ -128,6 +131,12 @@ public struct FittedQEvaluation: Sendable {
             throw AgentConfigurationError(field: "policy", message: "'\(policy.spec)' has \(policy.actionSpace.dimension) "
                                           + "action dimensions, the dataset \(a)")
         }
+        if configuration.discount == 1 && !configuration.discounting.needsElapsedTime,
+           let open = Self.firstEpisodeWithoutEnd(dataset) {
+            throw AgentConfigurationError(field: "discount", message: "γ = 1 (undiscounted) needs episodes that end: every "
+                                          + "episode's last transition terminal, but episode \(open.episode) (slots "
+                                          + "\(open.slots)) ends without one")
+        }
         if configuration.discounting.needsElapsedTime && !dataset.isTimed {
             throw AgentConfigurationError(field: "discountHalfLifeHours", message: "discounting by time needs every "
                                           + "transition's elapsed time; \(dataset.count - dataset.timedCount) of "
@@ -178,6 +187,16 @@ public struct FittedQEvaluation: Sendable {
 
     /// The discounting of the TD targets.
     public var discounting: Discounting { configuration.discounting }
+
+    /// The first episode (`OfflineDataset.episodeStarts`) whose last transition is not terminal, with its slots.
+    static func firstEpisodeWithoutEnd(_ dataset: OfflineDataset) -> (episode: Int, slots: Range<Int>)? {
+        let starts = dataset.episodeStarts
+        for (e, start) in starts.enumerated() {
+            let end = e + 1 < starts.count ? starts[e + 1] : dataset.count
+            if !dataset.transitions.outcome(at: end - 1).terminal { return (e, start..<end) }
+        }
+        return nil
+    }
 
     /// The normalisation the critic sees states through.
     public var statistics: NormalizerStatistics { experience.statistics }

@@ -28,7 +28,8 @@ public struct FittedQEvaluationConfiguration: Codable, Sendable, Equatable {
     /// K: actions drawn from a stochastic target per state to estimate `E_{a∼π}[Q(s, a)]`, afresh at every step for
     /// the TD targets (ignored for a deterministic target, whose action is used).
     public var actionSamples: Int = 10
-    /// γ per request.
+    /// γ per request. γ = 1 without discounting by time is the undiscounted return of finite episodes, accepted
+    /// only on a dataset whose every episode ends in a terminal transition (`FittedQEvaluation.init`).
     public var discount: Float = 0.95
     /// When positive, also discount by time, `γ_i = γ·2^(−Δt_i/H)` (`Discounting`); then γ may be 1.
     public var discountHalfLifeHours: Float = 0
@@ -109,7 +110,7 @@ public struct FittedQEvaluationConfiguration: Codable, Sendable, Equatable {
         if discountHalfLifeHours > 0 {
             try check(discount > 0 && discount <= 1, .discount, "must be in (0, 1] when discounting by time, got \(discount)")
         } else {
-            try check(discount >= 0 && discount < 1, .discount, "must be in [0, 1), got \(discount)")
+            try check(discount >= 0 && discount <= 1, .discount, "must be in [0, 1], got \(discount)")
         }
         try check(observationClip > 0, .observationClip, "must be positive, got \(observationClip)")
         try check(conservativeAlpha >= 0 && conservativeAlpha.isFinite, .conservativeAlpha,

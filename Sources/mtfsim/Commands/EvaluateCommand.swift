@@ -23,8 +23,9 @@ struct EvaluateCommand: ParsableCommand {
         undiscounted return, importance weighted, over the episode's user-days (the horizon; a churned user counts \
         the whole horizon).
 
-        THE ESTIMATORS (--estimators, comma-separated; default: every one that estimates the estimand). Weights \
-        are w = π_e(a|s)/π_b(a|s) from the logged behaviour densities, in log space. What each assumes:
+        THE ESTIMATORS (--estimators, comma-separated; default: every one that estimates the estimand, except \
+        those needing FQE, which --with-fqe adds: fqe, sequential-dr and wdr). Weights are w = π_e(a|s)/π_b(a|s) \
+        from the logged behaviour densities, in log space. What each assumes:
           ips            E[w r]: unbiased if π_b covers π_e; variance grows with the weights.
           snips          E[w r]/E[w]: biased, consistent, within the reward range.
           clipped-ips:λ  E[min(λ, w) r] (λ = 100): trades bias for variance.
@@ -38,17 +39,38 @@ struct EvaluateCommand: ParsableCommand {
         in the episode's length.
           pdis           each reward weighted by the decisions before it (per-decision IS).
           wpdis          PDIS self-normalised per decision: biased, consistent, far less variable.
-          sequential-dr, wdr  need FQE's Q̂ and V̂ (not available yet; refused).
-        The first nine estimate per-request reward, the last five the discounted return and reward per user-day. \
+          sequential-dr  per-decision doubly robust (Jiang & Li 2016) with FQE's Q̂ and V̂: unbiased if the \
+        weights are right, whatever Q̂; PDIS is its Q̂ = 0 case.
+          wdr            weighted DR (Thomas & Brunskill 2016): sequential-dr self-normalised per decision.
+          fqe            fitted Q evaluation (Le et al. 2019): the mean over episodes of V̂(s_0) = E_π Q̂(s_0, ·), \
+        Q̂ fitted by TD regression on the logged steps. No weights: works on logs without behaviour densities; \
+        right only as far as Q̂ is.
+          conservative-fqe  BatchRL-MTF's conservative FQE (Zhang et al. 2022): FQE with CQL's regulariser \
+        α(E_π Q − E_logged Q) (--fqe-alpha), at most FQE's value; for a target far from the logged actions it keeps \
+        falling with the steps (read it as "outside the data"). Only by name.
+          mwl            marginalised importance sampling (Uehara, Huang & Jiang 2020, MWL): E[w(s,a) r] with w the \
+        target's state-action visits relative to the logged steps, fitted linearly in the reward model's features \
+        by MWL's moment equations; no behaviour densities needed, no products of weights; right as far as the \
+        linear class holds the ratio; its interval ignores the fitting error. Only by name.
+        The first nine estimate per-request reward, the last eight the discounted return and reward per user-day. \
         The reward model of dm/dr/sndr/switch-dr/dr-os is a ridge regression of the reward on [1, z, x, x², z⊗x] \
         (state z standardised, action x normalised), cross-fitted on 5 blocks of episodes so that DR stays unbiased; \
         v̂ averages it over sampled target actions.
+
+        FQE is fitted once per target (and once more for conservative-fqe) on the same steps and episodes the \
+        estimators read, each episode ending at its last step; fqe, sequential-dr and wdr share the fit. Discounted: \
+        the estimand's γ (and half-life). Per-user-day: exact γ = 1, the undiscounted return to the episode's end \
+        (episodes are finite), with the target critic copied every 10 steps and at least one copy per request of \
+        the longest episode; the estimate is V̂(s_0) over the user-days. Settings: --fqe-steps (default 4000), \
+        --fqe-hidden (default 64,64), --fqe-alpha (default 0.0005), seeded by --seed. Fitting costs seconds to \
+        minutes per target, hence only on request. The interval of fqe and conservative-fqe is over the episodes' \
+        V̂(s_0) and ignores the error of fitting Q̂: it is too narrow by that error.
 
         DETERMINISTIC TARGETS (fixed weights, rules, checkpoints) have no density: their weights are \
         kernel-smoothed (Kallus & Zhou 2018), a product kernel (--kernel gaussian|epanechnikov) around the target's \
         action, truncated to the action box; bandwidth by Scott's rule on the logged actions, or --bandwidth H \
         (normalised units, the box being 2 wide). A log of a deterministic policy has no behaviour densities: the \
-        weighting estimators are refused and dm still works.
+        weighting estimators are refused; dm, fqe, conservative-fqe and mwl still work.
 
         REPORTED per estimator: the estimate, its interval over episodes (--interval t, bootstrap with \
         --bootstrap B resamples, or bernstein: empirical Bernstein with the observed range of the terms), and the \
@@ -65,6 +87,7 @@ struct EvaluateCommand: ParsableCommand {
           mtfsim simulate --env tiny --policy mixture --sessions 2000 --log logs/tiny-mixture.sqlite
           mtfsim evaluate logs/tiny-mixture.sqlite --policy mixture --policy baseline --estimand per-request
           mtfsim evaluate logs/tiny-mixture.sqlite --policy baseline --policy fixed:1,0,0 --truth 2000 --json
+          mtfsim evaluate logs/tiny-mixture.sqlite --policy baseline --estimand discounted --with-fqe
         """
     )
 
@@ -138,12 +161,31 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads of the truth's simulation (results do not depend on it).", valueName: "count"))
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(help: "Without --estimators, also run fqe, sequential-dr and wdr (fits FQE per target; see above).")
+    var withFQE = false
+
+    @Option(help: ArgumentHelp("FQE's gradient steps (per-user-day: at least 10 per request of the longest episode).", valueName: "count"))
+    var fqeSteps = FittedQValueModel.Settings().steps
+
+    @Option(help: ArgumentHelp("FQE's critic hidden widths, comma-separated.", valueName: "widths"))
+    var fqeHidden = FittedQValueModel.Settings().hiddenSizes.map(String.init).joined(separator: ",")
+
+    @Option(help: ArgumentHelp("α of conservative-fqe's regulariser.", valueName: "alpha"))
+    var fqeAlpha = FittedQValueModel.Settings().conservativeAlpha
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func validate() throws {
         guard !policies.isEmpty else { throw ValidationError("give at least one --policy") }
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    /// `--fqe-hidden` as widths, nil when malformed.
+    var hiddenSizes: [Int]? {
+        let widths = fqeHidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return widths.map { $0! }
     }
 
     func run() throws {
@@ -163,6 +205,13 @@ struct EvaluateCommand: ParsableCommand {
         settings.episodeLimit = episodes
         settings.seed = seed
         settings.threads = threads
+        settings.withFQE = withFQE
+        settings.fqe.steps = fqeSteps
+        guard let widths = hiddenSizes else {
+            throw CommandFailure("--fqe-hidden must be comma-separated positive widths, got \"\(fqeHidden)\"")
+        }
+        settings.fqe.hiddenSizes = widths
+        settings.fqe.conservativeAlpha = fqeAlpha
         let report: OffPolicyEvaluationReport
         do {
             report = try OffPolicyEvaluation(settings: settings).run(note: json ? nil : { printError($0) })
@@ -196,6 +245,7 @@ enum EvaluationText {
         let level = Int((r.level * 100).rounded())
         lines.append("estimand: \(estimand) · \(level)% \(r.interval) interval over episodes")
         if let model = r.rewardModel { lines.append("reward model: \(model)") }
+        for model in r.valueModels { lines.append("value model: \(model)") }
         if let t = r.truth {
             let runs = t.sessions.map { "\($0) fresh sessions" }
                 ?? "the log's complete episodes \(t.replicates ?? 1) time(s) (the logged users; interval over the replicates)"

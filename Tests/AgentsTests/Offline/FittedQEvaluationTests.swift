@@ -181,6 +181,28 @@ struct FittedQEvaluationTests {
                 "FQE \(estimate), Monte Carlo \(statistics.mean) ± \(standardError)")
     }
 
+    @Test("γ = 1 on finite episodes: the undiscounted return, within 3% of V^π; refused where an episode does not end")
+    func undiscountedFiniteEpisodes() throws {
+        let data = Chain.dataset(episodes: 200, seed: 14, behaviour: Chain.uniformBehaviour)
+        var fqe = try FittedQEvaluation(dataset: data, policy: Chain.fixed(0.5), configuration: Chain.settings(discount: 1),
+                                        seed: 7)
+        fqe.fit()
+        let m = Double((0.5 - Chain.centre) * (0.5 - Chain.centre))
+        let truth = Chain.value(expectedSquaredDistance: m, discount: 1)
+        #expect(abs(fqe.estimate().value - truth) < 0.03 * truth, "FQE \(fqe.estimate().value), V^π \(truth)")
+
+        // Two steps of an episode cut before its churn: nothing ends it, and γ = 1 has no fixed point there.
+        let states = Matrix(rows: 2, columns: 1) { r, _ in Float(r) / Float(Chain.horizon) }
+        let next = Matrix(rows: 2, columns: 1) { r, _ in Float(r + 1) / Float(Chain.horizon) }
+        let open = OfflineDataset(environment: Chain.environment,
+                                  batch: TransitionBatch(states: states, actions: Matrix(rows: 2, columns: 1), rewards: [1, 1],
+                                                         nextStates: next, terminals: [false, false]))
+        let refusal = #expect(throws: AgentConfigurationError.self) {
+            try FittedQEvaluation(dataset: open, policy: Chain.fixed(0.5), configuration: Chain.settings(discount: 1), seed: 7)
+        }
+        #expect(refusal?.field == "discount" && "\(refusal!)".contains("episode 0 (slots 0..<2)"), "\(String(describing: refusal))")
+    }
+
     @Test("discounting by time: the bootstrap discounts come from the logged hours")
     func discountingByTime() throws {
         // The transition leaving step t takes 4 + 8t hours; with H = 24 h and γ = 1 its discount is 2^(−(4 + 8t)/24).
