@@ -79,35 +79,79 @@ def scores(estimates: list[dict[str, Any]], truths: list[float], rank_truths: li
     }
 
 
+def click_heavy(policy: str) -> bool:
+    """A candidate whose click weight is 1, the box's top (click-only and the click-heavy grid point, noised or not)."""
+    weights = policy.split("@")[-1].split(":")[-1]
+    return weights.startswith("1,") or weights.startswith("1.0,")
+
+
+def rank_shift(values: list[float], truths: list[float], names: list[str]) -> float:
+    """Mean over the click-heavy candidates of their rank by `values` minus their rank by `truths` (rank 1 the
+    lowest): positive when the values place click-heavy weights above where the truth does."""
+    rv, rt = ranks(values), ranks(truths)
+    shifts = [rv[i] - rt[i] for i, n in enumerate(names) if click_heavy(n)]
+    return statistics.fmean(shifts) if shifts else math.nan
+
+
 def load(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def world_truths(out: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per world, per candidate: the truth on the world's evaluated users, the replicates of every batch merged (value
+    the mean, 95% t-interval over all replicates)."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(out.glob("world*.truth-*.json")):
+        world = path.name.split(".")[0]
+        report = json.loads(path.read_text())
+        for p in report["policies"]:
+            t = p["truth"]
+            values = t.get("replicateValues") or [t["value"]]
+            entry = merged.setdefault(world, {}).setdefault(p["policy"], {"values": [], "perRequest": [], "episodes": t["episodes"]})
+            entry["values"] += values
+            entry["perRequest"] += [t["perRequestReward"]] * len(values)
+    for policies in merged.values():
+        for entry in policies.values():
+            entry["value"], entry["lower"], entry["upper"] = t_interval(entry["values"])
+            entry["perRequestReward"] = statistics.fmean(entry["perRequest"])
+    return merged
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     logs = sorted(p.name[: -len(".per-user-day.json")] for p in out.glob("*.per-user-day.json"))
-    if not logs:
-        sys.exit(f"ope-benchmark.py: no *.per-user-day.json in {out}")
+    truths = world_truths(out)
+    if not logs or not truths:
+        sys.exit(f"ope-benchmark.py: no *.per-user-day.json or world*.truth-*.json in {out}")
     per_log: dict[str, dict[str, list[dict[str, float]]]] = {}
     truth_check = []
     myopic: dict[str, list[float]] = {}
     candidates: list[str] = []
-    for name in logs:
-        long_term = load(out / f"{name}.per-user-day.json")
-        policies = [p["policy"] for p in long_term["policies"]]
-        candidates = candidates or policies
-        truth = {p["policy"]: p["truth"] for p in long_term["policies"]}
+    for world, truth in truths.items():
+        policies = list(truth)
         values = [truth[p]["value"] for p in policies]
         spread = max(values) - min(values)
         half = max((t["upper"] - t["lower"]) / 2 for t in truth.values())
-        truth_check.append({"log": name, "spread": spread, "largestHalfWidth": half, "ratio": half / spread,
-                            "best": policies[values.index(max(values))], "worst": policies[values.index(min(values))]})
-        per_request_truth = [truth[p]["perRequestReward"] for p in policies]
-        myopic.setdefault("per-request truth", []).append(spearman(per_request_truth, values))
+        truth_check.append({"world": world, "spread": spread, "largestHalfWidth": half, "ratio": half / spread,
+                            "replicates": len(truth[policies[0]]["values"]), "episodes": truth[policies[0]]["episodes"],
+                            "values": {p: [truth[p]["value"], truth[p]["lower"], truth[p]["upper"],
+                                           truth[p]["perRequestReward"]] for p in policies}})
+        myopic.setdefault("per-request truth", []).append(
+            spearman([truth[p]["perRequestReward"] for p in policies], values))
+        myopic.setdefault("per-request truth: click-heavy rank shift", []).append(
+            rank_shift([truth[p]["perRequestReward"] for p in policies], values, policies))
+    for name in logs:
+        world = name.split("-")[0]
+        truth = truths[world]
+        policies = list(truth)
+        candidates = candidates or policies
         for kind in ("per-user-day", "per-request", "fqe"):
-            report = long_term if kind == "per-user-day" else load(out / f"{name}.{kind}.json")
+            report = load(out / f"{name}.{kind}.json")
             if report is None:
                 continue
+            if report["episodes"] != truth[policies[0]]["episodes"]:
+                sys.exit(f"ope-benchmark.py: {name}.{kind}.json has {report['episodes']} episodes, the truth of {world} "
+                         f"{truth[policies[0]]['episodes']}: give every log at least that many complete episodes")
             by_estimator: dict[str, dict[str, dict[str, Any]]] = {}
             for p in report["policies"]:
                 for e in p["estimates"]:
@@ -126,13 +170,17 @@ def main() -> None:
                 else:
                     row = scores(estimates, rank_truth, rank_truth)
                     label = estimator
+                row["clickHeavyRankShift"] = rank_shift([e["value"] for e in estimates], rank_truth, names)
                 row["candidates"] = len(names)
+                row["chosen"] = names[max(range(len(names)), key=lambda i: estimates[i]["value"])]
                 per_log.setdefault(label, {}).setdefault(name, []).append(row)
-    summary = {"logs": logs, "candidates": candidates, "truth": truth_check, "estimators": {}}
+    summary: dict[str, Any] = {"logs": logs, "candidates": candidates, "truth": truth_check, "estimators": {}}
     for label, by_log in per_log.items():
         rows = [r for rs in by_log.values() for r in rs]
-        entry = {"logs": len(by_log), "candidates": min(r["candidates"] for r in rows)}
-        for metric in ("normalisedError", "spearman", "normalisedRegret", "coverage", "spearmanPerRequestTruth"):
+        entry: dict[str, Any] = {"logs": len(by_log), "candidates": min(r["candidates"] for r in rows),
+                                 "chosen": {log: rs[0]["chosen"] for log, rs in by_log.items()}}
+        for metric in ("normalisedError", "spearman", "normalisedRegret", "coverage", "spearmanPerRequestTruth",
+                       "clickHeavyRankShift"):
             xs = [r[metric] for r in rows if metric in r and math.isfinite(r[metric])]
             if xs:
                 entry[metric] = t_interval(xs)
@@ -150,13 +198,20 @@ def main() -> None:
 
     print(f"{len(logs)} logs, {len(candidates)} candidates; truth half-width / spread ≤ "
           f"{max(t['ratio'] for t in truth_check):.3f} (goal < 0.1)")
-    print("| estimator | normalised abs. error | Spearman | normalised regret@1 | 95% coverage | logs |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| estimator | normalised abs. error | Spearman | normalised regret@1 | 95% coverage | click-heavy rank shift | logs |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for label, entry in sorted(summary["estimators"].items(), key=lambda kv: -kv[1].get("spearman", (-2,))[0]):
         print(f"| {label} | {cell(entry, 'normalisedError')} | {cell(entry, 'spearman')} | "
-              f"{cell(entry, 'normalisedRegret')} | {cell(entry, 'coverage')} | {entry['logs']} |")
-    m = summary["myopic"]["per-request truth"]
-    print(f"\nSpearman of the per-request truth with the per-user-day truth: {m[0]:.2f} [{m[1]:.2f}, {m[2]:.2f}]")
+              f"{cell(entry, 'normalisedRegret')} | {cell(entry, 'coverage')} | {cell(entry, 'clickHeavyRankShift', 1)} | "
+              f"{entry['logs']} |")
+    for label, m in summary["myopic"].items():
+        print(f"{label} (against the per-user-day truth): {m[0]:.2f} [{m[1]:.2f}, {m[2]:.2f}]")
+    print("\ntruth per world (value [95% interval], per-request reward):")
+    for t in truth_check:
+        print(f"  {t['world']}: {t['replicates']} replicates of {t['episodes']} users' episodes, spread {t['spread']:.1f}, "
+              f"largest half-width {t['largestHalfWidth']:.1f} ({t['ratio']:.3f} of the spread)")
+        for p, (v, lo, hi, r) in sorted(t["values"].items(), key=lambda kv: -kv[1][0]):
+            print(f"    {v:7.1f} [{lo:.1f}, {hi:.1f}]  {r:.3f}  {p}")
 
 
 if __name__ == "__main__":
