@@ -94,6 +94,7 @@ def rank_shift(values: list[float], truths: list[float], names: list[str]) -> fl
 
 
 def load(path: Path) -> dict[str, Any] | None:
+    """A report, or None when it is absent (its pass not run)."""
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -204,6 +205,15 @@ def main() -> None:
         print(f"| {label} | {cell(entry, 'normalisedError')} | {cell(entry, 'spearman')} | "
               f"{cell(entry, 'normalisedRegret')} | {cell(entry, 'coverage')} | {cell(entry, 'clickHeavyRankShift', 1)} | "
               f"{entry['logs']} |")
+    behaviours = sorted({log.split("-", 1)[1] for log in logs})
+    print(f"\nSpearman by behaviour log ({', '.join(behaviours)}), mean over worlds:")
+    for label, by_log in sorted(per_log.items()):
+        means = []
+        for b in behaviours:
+            xs = [r["spearman"] for log, rs in by_log.items() if log.split("-", 1)[1] == b for r in rs
+                  if math.isfinite(r["spearman"])]
+            means.append(f"{statistics.fmean(xs):.2f}" if xs else "—")
+        print(f"  {label}: {'  '.join(means)}")
     for label, m in summary["myopic"].items():
         print(f"{label} (against the per-user-day truth): {m[0]:.2f} [{m[1]:.2f}, {m[2]:.2f}]")
     print("\ntruth per world (value [95% interval], per-request reward):")

@@ -53,7 +53,7 @@ printf '%s\n' "${candidates[@]}" > "$out/candidates.txt"
 name() { echo "world$1-$(echo "$2" | tr ':.' '-_')"; }
 for w in $worlds; do for b in $behaviours; do
   log=$out/$(name "$w" "$b").sqlite
-  [ -f "$log" ] || echo "$B simulate --seed $w --sessions $sessions --policy $b --threads 1 --log $log --json > $log.json"
+  [ -f "$log" ] || echo "$B simulate --seed $w --sessions $sessions --policy $b --threads 1 --log $log --json > $log.json.part && mv $log.json.part $log.json"
 done; done | xargs -r -d '\n' -P "$jobs" -I{} bash -c {}
 
 q() { printf '%q ' "$@"; }
@@ -64,18 +64,18 @@ q() { printf '%q ' "$@"; }
       f=$out/world$w.truth-$k.json
       count=$(( (replicates + truthJobs - 1 - k) / truthJobs )); seed=$(( w + 1 + k * ((replicates + truthJobs - 1) / truthJobs) ))
       [ -f "$f" ] || [ "$count" -le 0 ] || echo "$(q "$B" evaluate "$out/$(name "$w" "$first").sqlite" "${policies[@]}" \
-        --episodes "$episodes" --estimators pdis --truth-replicates "$count" --truth-seed "$seed" --threads 1 --json) > $f"
+        --episodes "$episodes" --estimators pdis --truth-replicates "$count" --truth-seed "$seed" --threads 1 --json) > $f.part && mv $f.part $f"
     done
   done
   for w in $worlds; do for b in $behaviours; do
     n=$out/$(name "$w" "$b")
     [ -f "$n.per-user-day.json" ] || echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" \
-      --estimand per-user-day --estimators trajectory-is,pdis,wpdis --threads 1 --json) > $n.per-user-day.json"
+      --estimand per-user-day --estimators trajectory-is,pdis,wpdis --threads 1 --json) > $n.per-user-day.json.part && mv $n.per-user-day.json.part $n.per-user-day.json"
     [ -f "$n.per-request.json" ] || echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" \
-      --estimand per-request --threads 1 --json) > $n.per-request.json"
+      --estimand per-request --threads 1 --json) > $n.per-request.json.part && mv $n.per-request.json.part $n.per-request.json"
     if [ "${FQE:-0}" = 1 ] && [ ! -f "$n.fqe.json" ]; then
       echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" --estimand per-user-day \
-        --estimators fqe,sequential-dr,wdr,mwl --threads 1 --json) > $n.fqe.json"
+        --estimators fqe,sequential-dr,wdr,mwl --threads 1 --json) > $n.fqe.json.part && mv $n.fqe.json.part $n.fqe.json"
     fi
   done; done
 } | xargs -r -d '\n' -P "$jobs" -I{} bash -c {}
