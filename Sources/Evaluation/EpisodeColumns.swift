@@ -32,7 +32,11 @@ struct EpisodeColumns: Sendable {
     var untimedStep = false
 
     private var episode: Int?
-    private var start = (steps: 0, states: 0, actions: 0)
+    /// Rows added (every transition given, kept or not).
+    private var added = 0
+    /// The rows added of each complete episode so far, in order (ranges of the transitions given).
+    private(set) var keptRows: [Range<Int>] = []
+    private var start = (steps: 0, states: 0, actions: 0, added: 0)
     private var nextDiscount = 1.0
     private var expected: (session: Int, request: Int)?
     private var ended = false
@@ -53,35 +57,55 @@ struct EpisodeColumns: Sendable {
 
     /// Adds the next transition in step order.
     mutating func add(_ t: LoggedTransition) {
-        if t.episode != episode {
-            closeEpisode()
-            episode = t.episode
-            start = (rewards.count, states.count, actions.count)
-            nextDiscount = 1
-            expected = nil
-            ended = false
-            broken = t.sessionIndex != 0 || t.requestIndex != 0
-        }
-        if ended { broken = true }
-        if let e = expected, e.session != t.sessionIndex || e.request != t.requestIndex { broken = true }
-        rewards.append(t.reward)
-        discounts.append(nextDiscount)
-        behaviourLogDensities.append(t.logDensity)
+        add(episode: t.episode, sessionIndex: t.sessionIndex, requestIndex: t.requestIndex, reward: t.reward,
+            logDensity: t.logDensity, explorationGroup: t.explorationGroup, sessionEnd: t.sessionEnd, terminal: t.terminal,
+            truncated: t.truncated, elapsedMinutes: t.elapsedMinutes)
         if keepsFeatures {
             states.append(contentsOf: t.state)
             actions.append(contentsOf: t.action)
         }
-        let group = ExplorationGroup(rawValue: t.explorationGroup)
+    }
+
+    /// Adds transition `row` of `columns` (in step order), without its state and action: `keptRows` says which
+    /// rows to keep of them.
+    mutating func add(_ columns: TransitionColumns, row r: Int) {
+        let minutes = columns.elapsedMinutes[r]
+        add(episode: columns.episodes[r], sessionIndex: columns.sessionIndices[r], requestIndex: columns.requestIndices[r],
+            reward: columns.rewards[r], logDensity: columns.logDensities[r], explorationGroup: columns.explorationGroups[r],
+            sessionEnd: columns.sessionEnds[r], terminal: columns.terminals[r], truncated: columns.truncations[r],
+            elapsedMinutes: minutes.isNaN ? nil : minutes)
+    }
+
+    /// The fields of one transition (`LoggedTransition`'s).
+    private mutating func add(episode: Int, sessionIndex: Int, requestIndex: Int, reward: Double, logDensity: Double,
+                              explorationGroup: UInt8, sessionEnd: Bool, terminal: Bool, truncated: Bool,
+                              elapsedMinutes: Double?) {
+        if episode != self.episode {
+            closeEpisode()
+            self.episode = episode
+            start = (rewards.count, states.count, actions.count, added)
+            nextDiscount = 1
+            expected = nil
+            ended = false
+            broken = sessionIndex != 0 || requestIndex != 0
+        }
+        added += 1
+        if ended { broken = true }
+        if let e = expected, e.session != sessionIndex || e.request != requestIndex { broken = true }
+        rewards.append(reward)
+        discounts.append(nextDiscount)
+        behaviourLogDensities.append(logDensity)
+        let group = ExplorationGroup(rawValue: explorationGroup)
         if groupWithoutDensity == nil && (group == .deterministic || group == .implicit) { groupWithoutDensity = group }
         if let discounting {
-            if let factor = discounting.factor(for: t) {
+            if let factor = discounting.factor(elapsedMinutes: elapsedMinutes) {
                 nextDiscount *= Double(factor)
             } else {
                 untimedStep = true
             }
         }
-        expected = t.sessionEnd ? (t.sessionIndex + 1, 0) : (t.sessionIndex, t.requestIndex + 1)
-        if t.terminal || t.truncated { ended = true }
+        expected = sessionEnd ? (sessionIndex + 1, 0) : (sessionIndex, requestIndex + 1)
+        if terminal || truncated { ended = true }
     }
 
     /// Closes the last episode.
@@ -95,6 +119,11 @@ struct EpisodeColumns: Sendable {
         episode = nil
         if ended && !broken {
             offsets.append(rewards.count)
+            if let last = keptRows.last, last.upperBound == start.added {
+                keptRows[keptRows.count - 1] = last.lowerBound..<added
+            } else {
+                keptRows.append(start.added..<added)
+            }
             return
         }
         incompleteEpisodes += 1

@@ -39,28 +39,28 @@ public struct EpisodeLogDecisions: Sendable {
     /// each episode is the logged one; nil when none matches.
     public internal(set) var users: UserPool?
 
-    /// Reads run `run` (nil: the log's only run) of the log at `path` through one snapshot.
+    /// Reads run `run` (nil: the log's only run) of the log at `path` through one snapshot: its transitions as columns
+    /// (`EpisodeLogSnapshot.transitionColumns`, one prepared statement), then each episode's user.
     ///
     /// Refused with one line (`OffPolicyEvaluationError`): an unreadable, corrupt, foreign or newer log (naming the
     /// file), no run, several runs and none chosen, no such run, a run without a complete episode, an environment
     /// file that cannot be rebuilt, and discounting by time on a log without step times.
-    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?,
-                            batchSize: Int = 4096) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
+    public static func load(path: String, run requested: Int? = nil,
+                            discounting: Discounting?) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
         do {
             let reader = try EpisodeLogFile.open(path: path)
             defer { try? reader.close() }
-            var loaded = try reader.snapshot { snapshot in
-                try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting, batchSize: batchSize)
-            }
-            let population = loaded.config.users.count
-            var pools = [UserPool.all, .training, .heldOut]
-            try reader.sessions(run: loaded.run.id).forEach { batch in
-                for session in batch {
-                    pools.removeAll { $0.user(episode: session.episode, population: population) != session.user }
+            return try reader.snapshot { snapshot in
+                var loaded = try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting)
+                let population = loaded.config.users.count
+                var pools = [UserPool.all, .training, .heldOut]
+                for (episode, user) in try snapshot.episodeUsers(run: loaded.run.id) {
+                    pools.removeAll { $0.user(episode: episode, population: population) != user }
+                    if pools.isEmpty { break }
                 }
+                loaded.users = pools.first
+                return loaded
             }
-            loaded.users = pools.first
-            return loaded
         } catch let error as OffPolicyEvaluationError {
             throw error
         } catch let error as EpisodeLogError {
@@ -70,8 +70,8 @@ public struct EpisodeLogDecisions: Sendable {
         }
     }
 
-    private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?, discounting: Discounting?,
-                             batchSize: Int) throws -> EpisodeLogDecisions {
+    private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?,
+                             discounting: Discounting?) throws -> EpisodeLogDecisions {
         let runs = try snapshot.runs()
         guard !runs.isEmpty else { throw OffPolicyEvaluationError.noRuns(log: path) }
         let run: RunInfo
@@ -97,22 +97,14 @@ public struct EpisodeLogDecisions: Sendable {
                 log: path, run: run.id, reason: "its environment file has action dimensions \(own.names), the run logged \(m.actionNames)")
         }
         let actionSpace = ActionSpace(names: m.actionNames, low: m.actionLow, high: m.actionHigh, baseline: own.baseline)
-        let contents = try snapshot.contents(run: run.id)
-        if discounting?.needsElapsedTime == true, contents.untimedSteps > 0 {
+        if discounting?.needsElapsedTime == true, try snapshot.stepCount(run: run.id, untimed: true) > 0 {
             throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion)
         }
         let (ds, da) = (m.stateNames.count, m.actionNames.count)
-        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: true, expectedSteps: contents.steps,
-                                     stateDimension: ds, actionDimension: da)
-        try snapshot.transitions(run: run.id, batchSize: batchSize).forEach { batch in
-            for transition in batch {
-                guard transition.state.count == ds, transition.action.count == da else {
-                    throw EpisodeLogError(path: path, kind: .corrupt(
-                        "run \(run.id), episode \(transition.episode): a step of \(transition.state.count) state and \(transition.action.count) action values, the run names \(ds) and \(da)"))
-                }
-                columns.add(transition)
-            }
-        }
+        var transitions = try snapshot.transitionColumns(run: run.id, stateDimension: ds, actionDimension: da,
+                                                         expectedSteps: try snapshot.stepCount(run: run.id))
+        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: false, expectedSteps: transitions.count)
+        for r in 0..<transitions.count { columns.add(transitions, row: r) }
         columns.finish()
         if columns.untimedStep { throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion) }
         guard columns.episodes > 0 else {
@@ -128,12 +120,33 @@ public struct EpisodeLogDecisions: Sendable {
             behaviourLogDensities: missing == nil ? columns.behaviourLogDensities : nil,
             userDays: [Double](repeating: config.episode.horizonDays, count: columns.episodes))
         let n = columns.rewards.count
+        let states = keep(columns.keptRows, of: &transitions.states, width: ds)
+        let actions = keep(columns.keptRows, of: &transitions.actions, width: da)
         return EpisodeLogDecisions(
             path: path, run: run, config: config, actionSpace: actionSpace, decisions: decisions,
-            states: Matrix(rows: n, columns: ds, elements: columns.states),
-            actions: Matrix(rows: n, columns: da, elements: columns.actions),
+            states: Matrix(rows: n, columns: ds, elements: states),
+            actions: Matrix(rows: n, columns: da, elements: actions),
             missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes, discounting: discounting,
             users: nil)
+    }
+
+    /// The rows `kept` of a row-major `values` of `width` columns, moved to the front in place (the array is taken,
+    /// not copied: most runs keep all rows but the last episode's).
+    private static func keep(_ kept: [Range<Int>], of values: inout [Float], width: Int) -> [Float] {
+        var out = values
+        values = []
+        var written = 0
+        out.withUnsafeMutableBufferPointer { buffer in
+            for range in kept {
+                let (from, count) = (range.lowerBound * width, range.count * width)
+                if from != written {
+                    (buffer.baseAddress! + written).update(from: buffer.baseAddress! + from, count: count)
+                }
+                written += count
+            }
+        }
+        out.removeLast(out.count - written)
+        return out
     }
 
     /// Drops the raw states and actions (their memory) once nothing needs them.
