@@ -69,7 +69,8 @@ public struct TargetPolicy: Sendable {
 
     /// E[x] and E[x²] per step and action dimension of the target's action x, in the normalised units of the run's box
     /// `runSpace` (what the reward model's features use), from `samples` draws per step: the policy's own draws for a
-    /// stochastic or implicit target (each step with its own stream, keyed by `seed`, the target's spec and the step,
+    /// stochastic or implicit target (`ActionSampling`'s when it has them; each step with its own stream, keyed by
+    /// `seed`, the target's spec and the step,
     /// so results do not depend on batching or on `threads`), and for a deterministic target draws of `smoothing`'s
     /// kernel around its action (the smoothed target that its weights describe). Rows are steps; `steps × dimension`
     /// each. Batches of `batchSize` steps run on up to `threads` threads.
@@ -114,6 +115,11 @@ public struct TargetPolicy: Sendable {
                     }
                     Self.accumulate(draws, count, runLow, runSpan, &sums, &squares)
                 } else if kind == .deterministic {
+                    Self.accumulate(locations.elements, count, runLow, runSpan, &sums, &squares)
+                } else if let sampler = policy as? any ActionSampling {
+                    streams.withUnsafeMutableBufferPointer {
+                        sampler.sampleActions(states: batch, streams: $0.baseAddress!, into: &locations)
+                    }
                     Self.accumulate(locations.elements, count, runLow, runSpan, &sums, &squares)
                 } else {
                     output.prepare(batch: rows.count, actionDimension: d)
