@@ -192,6 +192,7 @@ public struct EvaluationBenchmark: Sendable {
             endToEndSeconds: endToEndSeconds, fqe: fqe)
         report.totalSeconds = report.readSeconds + report.worldSeconds + report.rewardModelSeconds
             + timings.reduce(0) { $0 + $1.seconds }
+        report.perTargetSeconds = timings.map { report.readSeconds + report.worldSeconds + report.rewardModelSeconds + $0.seconds }
         report.totalCPUSeconds = cpuSeconds
         report.cpuSeconds = cpu
         return report
@@ -340,9 +341,7 @@ public struct EvaluationBenchReport: Codable, Sendable {
     public var totalSeconds = 0.0
     /// The shared phases (read, world and targets, reward model) and one target's: evaluating that target alone,
     /// per target.
-    public var perTargetSeconds: [Double] {
-        targets.map { readSeconds + worldSeconds + rewardModelSeconds + $0.seconds }
-    }
+    public var perTargetSeconds: [Double] = []
     /// CPU seconds of the process (every thread) over those phases: with `threads` > 1 it may exceed the wall time;
     /// on a shared machine the wall time exceeds it by the time other processes held the cores.
     public var totalCPUSeconds = 0.0
