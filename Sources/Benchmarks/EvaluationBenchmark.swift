@@ -348,6 +348,7 @@ public struct EvaluationBenchReport: Codable, Sendable {
     /// Process CPU seconds of each phase: read, world, rewardModel, and per target kind its density, targetValues,
     /// weights and estimators.
     public var cpuSeconds: [String: Double] = [:]
-    /// The per-request estimators' goal at 10⁶ steps (issue 14), SQLite read included.
+    /// The per-request estimators' goal (issue 14), SQLite read included, at `goalSteps` steps or more.
     public var goalSeconds = 5.0
+    public var goalSteps = 1_000_000
 }

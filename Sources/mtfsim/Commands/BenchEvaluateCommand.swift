@@ -82,7 +82,10 @@ struct BenchEvaluateCommand: ParsableCommand {
             let cpu = report.cpuSeconds[phase].map { String(format: " (CPU %.3f s)", $0) } ?? ""
             print("  " + name.padding(toLength: max(44, name.count), withPad: " ", startingAt: 0) + String(format: " %8.3f s", seconds) + cpu)
         }
-        func verdict(_ seconds: Double) -> String { seconds < report.goalSeconds ? "met" : "missed" }
+        func verdict(_ seconds: Double) -> String {
+            guard report.steps >= report.goalSteps else { return "set for \(report.goalSteps) steps or more" }
+            return seconds < report.goalSeconds ? "met" : "missed"
+        }
         line("read the run from SQLite", report.readSeconds, "read")
         line("world and targets", report.worldSeconds, "world")
         line("reward model: fit and q̂", report.rewardModelSeconds, "rewardModel")
