@@ -13,15 +13,13 @@ extension GaussianPolicy: ActionSampling {
     public func sampleActions(states: Matrix, streams: UnsafeMutablePointer<RandomStream>, into actions: inout Matrix) {
         let a = actionSpace.dimension
         actions.resize(rows: states.rows, columns: a)
-        // `Exploration.truncatedGaussian`'s draws, each dimension's interval prepared once (`TruncatedNormal`).
-        let samplers = actionSpace.normalize(mean).map {
-            TruncatedNormal(mean: Double($0), standardDeviation: Double(sigma), lower: -1, upper: 1)
-        }
+        let normalizedMean = actionSpace.normalize(mean).map(Double.init)
         let (low, high) = (actionSpace.low, actionSpace.high)
+        let sd = Double(sigma)
         actions.withUnsafeMutableBufferPointer { out in
             for r in 0..<states.rows {
                 for i in 0..<a {
-                    let x = Float(samplers[i].draw(&streams[r]))
+                    let x = Float(streams[r].truncatedNormal(mean: normalizedMean[i], standardDeviation: sd, lower: -1, upper: 1))
                     out[r * a + i] = low[i] + (x + 1) * 0.5 * (high[i] - low[i])
                 }
             }
