@@ -15,12 +15,13 @@ struct BenchEvaluateCommand: ParsableCommand {
         next run, or to a temporary directory that is removed. Then timed, phase by phase, as `mtfsim evaluate \
         --estimand per-request` runs them: reading the run from SQLite; the world and the targets; the reward model's \
         fit and q̂; per target (--stochastic-target, and --deterministic-target with its kernel by Scott's rule) its \
-        log-densities, v̂ and weights, and every per-request estimator with its t-interval. The total of the phases is \
-        compared with the 5 s goal; `OffPolicyEvaluation.run` is then timed end to end on the same log (skip with \
-        --no-end-to-end). FQE is timed apart: the offline dataset's load and --fqe-steps gradient steps per target.
+        log-densities, v̂ and weights, and every per-request estimator with its t-interval. Evaluating each target alone \
+        (the shared phases and its own) and both together are compared with the 5 s goal, set for 10⁶ steps or more; \
+        each phase's process CPU time is shown beside its wall time. `OffPolicyEvaluation.run` is then timed end to end \
+        on the same log (skip with --no-end-to-end). FQE is timed apart: the offline dataset's load and --fqe-steps gradient steps per target.
 
         Examples:
-          mtfsim bench evaluate --log logs/bench-evaluate.sqlite       # writes it once, reuses it after
+          mtfsim bench evaluate --log logs/bench-evaluate.sqlite    # first run: writes it
           mtfsim bench evaluate --steps 100000 --fqe-steps 0 --json
         """
     )
