@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "EpisodeLog", "Rollout"], swiftSettings: internalChecks),
         .target(
             name: "Benchmarks",
-            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents"],
+            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents", "Evaluation"],
             swiftSettings: internalChecks
         ),
         .target(
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Simulator", "EpisodeLog", "Ranking", "Numerics", "TestSupport"]),
         .testTarget(name: "EpisodeLogTests", dependencies: ["EpisodeLog", "TestSupport"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "EpisodeLog", "NeuralNet", "Numerics", "Simulator", "Rollout", "TestSupport"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Agents", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Agents", "Evaluation", "Numerics", "Simulator", "Ranking", "Rollout", "TestSupport"]),
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents", "TestSupport"]

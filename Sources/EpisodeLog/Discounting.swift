@@ -38,8 +38,15 @@ public struct Discounting: Sendable, Equatable {
     /// `γ_i` for a transition (`TransitionRule`): its elapsed minutes in hours, as learners store them (Float);
     /// `nil` when discounting by time and the transition's time is unknown (a log before schema 3 read as it is).
     public func factor(for transition: LoggedTransition) -> Float? {
+        factor(elapsedMinutes: transition.elapsedMinutes)
+    }
+
+    /// `γ_i` for a transition that took `elapsedMinutes` (`LoggedTransition.elapsedMinutes`); `nil` when
+    /// discounting by time and the time is unknown.
+    @inline(__always)
+    public func factor(elapsedMinutes: Double?) -> Float? {
         guard needsElapsedTime else { return perDecision }
-        return transition.elapsedMinutes.map { factor(elapsedHours: Self.hours(minutes: $0)) }
+        return elapsedMinutes.map { factor(elapsedHours: Self.hours(minutes: $0)) }
     }
 
     /// Minutes on the clock as the hours learners store (`Float`, rounded once).

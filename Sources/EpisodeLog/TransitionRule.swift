@@ -69,32 +69,52 @@ public struct TransitionRule: Sendable {
 
     /// Whether `step` is the step right after `previous` in the same episode.
     static func follows(_ step: KeyedStep, _ previous: KeyedStep) -> Bool {
-        guard step.episode == previous.episode else { return false }
-        if step.sessionIndex == previous.sessionIndex {
-            return step.step.requestIndex == previous.step.requestIndex + 1
-        }
-        return step.sessionIndex == previous.sessionIndex + 1 && step.step.requestIndex == 0 && previous.step.sessionEnd
+        follows(episode: step.episode, session: step.sessionIndex, request: step.step.requestIndex,
+                previous: (previous.episode, previous.sessionIndex, previous.step.requestIndex, previous.step.sessionEnd))
+    }
+
+    /// Whether the step keyed (`episode`, `session`, `request`) is the step right after `previous` (its key, and
+    /// whether it ended its session) in the same episode.
+    @inline(__always)
+    static func follows(episode: Int, session: Int, request: Int,
+                        previous: (episode: Int, session: Int, request: Int, sessionEnd: Bool)) -> Bool {
+        guard episode == previous.episode else { return false }
+        if session == previous.session { return request == previous.request + 1 }
+        return session == previous.session + 1 && request == 0 && previous.sessionEnd
     }
 
     /// The step's minutes, plus the return gap when its session ended there with a return (or past the horizon).
     static func minutes(_ step: KeyedStep, _ ending: SessionEnding?) -> Double? {
-        guard let request = step.step.elapsedMinutes else { return nil }
-        guard step.step.sessionEnd, let gap = ending?.returnGapMinutes else { return request }
+        minutes(request: step.step.elapsedMinutes, sessionEnd: step.step.sessionEnd, ending: ending)
+    }
+
+    /// A step's `request` minutes, plus the return gap when its session ended there (`sessionEnd`) with a return (or
+    /// past the horizon).
+    @inline(__always)
+    static func minutes(request: Double?, sessionEnd: Bool, ending: SessionEnding?) -> Double? {
+        guard let request else { return nil }
+        guard sessionEnd, let gap = ending?.returnGapMinutes else { return request }
         return request + gap
     }
 
     /// The transition of an episode's last step: terminal after a churn, truncated at the horizon, else none yet.
     static func final(_ step: KeyedStep, _ ending: SessionEnding?) -> LoggedTransition? {
-        guard step.step.sessionEnd, let ending else { return nil }
+        guard let outcome = finalOutcome(sessionEnd: step.step.sessionEnd, ending: ending) else { return nil }
+        return LoggedTransition(step: step, nextState: step.step.state, terminal: outcome.terminal,
+                                truncated: outcome.truncated, elapsedMinutes: outcome.withGap
+                                    ? minutes(step, ending) : step.step.elapsedMinutes)
+    }
+
+    /// How an episode's last step ends, from whether it ended its session and how that session ended: terminal
+    /// after a churn (its minutes without a gap), truncated at the horizon (its minutes with the gap, `withGap`);
+    /// nil (no transition yet) after a return or when its session did not end.
+    @inline(__always)
+    static func finalOutcome(sessionEnd: Bool, ending: SessionEnding?) -> (terminal: Bool, truncated: Bool, withGap: Bool)? {
+        guard sessionEnd, let ending else { return nil }
         switch ending.end {
-        case .churned:
-            return LoggedTransition(step: step, nextState: step.step.state, terminal: true, truncated: false,
-                                    elapsedMinutes: step.step.elapsedMinutes)
-        case .horizon:
-            return LoggedTransition(step: step, nextState: step.step.state, terminal: false, truncated: true,
-                                    elapsedMinutes: minutes(step, ending))
-        case .returned:
-            return nil
+        case .churned: return (true, false, false)
+        case .horizon: return (false, true, true)
+        case .returned: return nil
         }
     }
 }

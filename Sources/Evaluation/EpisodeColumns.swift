@@ -15,10 +15,6 @@ import Simulator
 /// request gives γ^t; by time γ·2^(−Δt_u/H) gives γ^t·2^(−hours since the episode began/H), Δt the request's minutes
 /// plus the return gap after a session's last request, in the hours (`Float`) that the offline learners store.
 /// Without a discounting every d_t = 1.
-///
-/// **Transitions** (with the features): each step's hours to the next decision (NaN when unknown), and a check that
-/// each step's state is the previous step's next state, so that the steps of an episode are its transitions in order
-/// (what `EpisodeLogDecisions.offlineDataset()` builds FQE's data from).
 struct EpisodeColumns: Sendable {
     let discounting: Discounting?
     /// Whether raw states and actions are kept.
@@ -31,11 +27,6 @@ struct EpisodeColumns: Sendable {
     var episodeIDs: [Int] = []
     var states: [Float] = []
     var actions: [Float] = []
-    /// Hours from each step's decision to the next (`Discounting.hours(minutes:)`), NaN when not logged; kept with
-    /// the features.
-    var elapsedHours: [Float] = []
-    /// The first complete episode (its logged index) with a step whose state is not the previous step's next state.
-    var unlinkedEpisode: Int?
     var incompleteEpisodes = 0
     /// The exploration group of the first step read that states no density (deterministic or implicit).
     var groupWithoutDensity: ExplorationGroup?
@@ -43,13 +34,15 @@ struct EpisodeColumns: Sendable {
     var untimedStep = false
 
     private var episode: Int?
-    private var start = (steps: 0, states: 0, actions: 0)
+    /// Rows added (every transition given, kept or not).
+    private var added = 0
+    /// The rows added of each complete episode so far, in order (ranges of the transitions given).
+    private(set) var keptRows: [Range<Int>] = []
+    private var start = (steps: 0, states: 0, actions: 0, added: 0)
     private var nextDiscount = 1.0
     private var expected: (session: Int, request: Int)?
     private var ended = false
     private var broken = false
-    private var previousNextState: [Float]?
-    private var unlinked = false
 
     init(discounting: Discounting?, keepsFeatures: Bool, expectedSteps: Int = 0, stateDimension: Int = 0,
          actionDimension: Int = 0) {
@@ -61,46 +54,60 @@ struct EpisodeColumns: Sendable {
         if keepsFeatures {
             states.reserveCapacity(expectedSteps * stateDimension)
             actions.reserveCapacity(expectedSteps * actionDimension)
-            elapsedHours.reserveCapacity(expectedSteps)
         }
     }
 
     /// Adds the next transition in step order.
     mutating func add(_ t: LoggedTransition) {
-        if t.episode != episode {
-            closeEpisode()
-            episode = t.episode
-            start = (rewards.count, states.count, actions.count)
-            nextDiscount = 1
-            expected = nil
-            ended = false
-            broken = t.sessionIndex != 0 || t.requestIndex != 0
-            previousNextState = nil
-            unlinked = false
-        }
-        if ended { broken = true }
-        if let e = expected, e.session != t.sessionIndex || e.request != t.requestIndex { broken = true }
-        rewards.append(t.reward)
-        discounts.append(nextDiscount)
-        behaviourLogDensities.append(t.logDensity)
+        add(episode: t.episode, sessionIndex: t.sessionIndex, requestIndex: t.requestIndex, reward: t.reward,
+            logDensity: t.logDensity, explorationGroup: t.explorationGroup, sessionEnd: t.sessionEnd, terminal: t.terminal,
+            truncated: t.truncated, elapsedMinutes: t.elapsedMinutes)
         if keepsFeatures {
             states.append(contentsOf: t.state)
             actions.append(contentsOf: t.action)
-            elapsedHours.append(t.elapsedMinutes.map(Discounting.hours(minutes:)) ?? .nan)
-            if let previous = previousNextState, previous != t.state { unlinked = true }
-            previousNextState = t.nextState
         }
-        let group = ExplorationGroup(rawValue: t.explorationGroup)
+    }
+
+    /// Adds transition `row` of `columns` (in step order), without its state and action: `keptRows` says which
+    /// rows to keep of them.
+    mutating func add(_ columns: TransitionColumns, row r: Int) {
+        let minutes = columns.elapsedMinutes[r]
+        add(episode: columns.episodes[r], sessionIndex: columns.sessionIndices[r], requestIndex: columns.requestIndices[r],
+            reward: columns.rewards[r], logDensity: columns.logDensities[r], explorationGroup: columns.explorationGroups[r],
+            sessionEnd: columns.sessionEnds[r], terminal: columns.terminals[r], truncated: columns.truncations[r],
+            elapsedMinutes: minutes.isNaN ? nil : minutes)
+    }
+
+    /// The fields of one transition (`LoggedTransition`'s).
+    private mutating func add(episode: Int, sessionIndex: Int, requestIndex: Int, reward: Double, logDensity: Double,
+                              explorationGroup: UInt8, sessionEnd: Bool, terminal: Bool, truncated: Bool,
+                              elapsedMinutes: Double?) {
+        if episode != self.episode {
+            closeEpisode()
+            self.episode = episode
+            start = (rewards.count, states.count, actions.count, added)
+            nextDiscount = 1
+            expected = nil
+            ended = false
+            broken = sessionIndex != 0 || requestIndex != 0
+        }
+        added += 1
+        if ended { broken = true }
+        if let e = expected, e.session != sessionIndex || e.request != requestIndex { broken = true }
+        rewards.append(reward)
+        discounts.append(nextDiscount)
+        behaviourLogDensities.append(logDensity)
+        let group = ExplorationGroup(rawValue: explorationGroup)
         if groupWithoutDensity == nil && (group == .deterministic || group == .implicit) { groupWithoutDensity = group }
         if let discounting {
-            if let factor = discounting.factor(for: t) {
+            if let factor = discounting.factor(elapsedMinutes: elapsedMinutes) {
                 nextDiscount *= Double(factor)
             } else {
                 untimedStep = true
             }
         }
-        expected = t.sessionEnd ? (t.sessionIndex + 1, 0) : (t.sessionIndex, t.requestIndex + 1)
-        if t.terminal || t.truncated { ended = true }
+        expected = sessionEnd ? (sessionIndex + 1, 0) : (sessionIndex, requestIndex + 1)
+        if terminal || truncated { ended = true }
     }
 
     /// Closes the last episode.
@@ -115,7 +122,11 @@ struct EpisodeColumns: Sendable {
         if ended && !broken {
             offsets.append(rewards.count)
             episodeIDs.append(closing)
-            if unlinked && unlinkedEpisode == nil { unlinkedEpisode = closing }
+            if let last = keptRows.last, last.upperBound == start.added {
+                keptRows[keptRows.count - 1] = last.lowerBound..<added
+            } else {
+                keptRows.append(start.added..<added)
+            }
             return
         }
         incompleteEpisodes += 1
@@ -124,6 +135,5 @@ struct EpisodeColumns: Sendable {
         behaviourLogDensities.removeLast(behaviourLogDensities.count - start.steps)
         states.removeLast(states.count - start.states)
         actions.removeLast(actions.count - start.actions)
-        if keepsFeatures { elapsedHours.removeLast(elapsedHours.count - start.steps) }
     }
 }

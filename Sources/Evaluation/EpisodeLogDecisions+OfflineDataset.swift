@@ -8,22 +8,17 @@ extension EpisodeLogDecisions {
     /// episodes, so that Q̂ and V̂ at slot t are the values of decision t.
     ///
     /// Step t's transition is (s_t, a_t, r_t, s_{t+1}) with s_{t+1} the next step of its episode (the log's next
-    /// state, checked on load: `unlinkedEpisode`), and the last step of each episode is terminal, whether the user
+    /// state: `TransitionRule` links a step to the following one), and the last step of each episode is terminal, whether the user
     /// churned or the episode reached the horizon: the estimands are returns over complete episodes, which end there.
     /// The learners' `OfflineDataset.load` differs on purpose: it leaves out the step cut at the horizon (it has no
     /// next state to bootstrap from, an infinite-horizon view) and keeps incomplete episodes. Each step keeps its
     /// hours to the next decision for discounting by time; actions are normalised into the run's box.
     ///
-    /// Refused with one line when the features were released, or when an episode's steps do not follow each other
-    /// (a step whose state is not the previous step's next state).
+    /// Refused with one line when the features were released.
     public func offlineDataset(chunk: Int = 4096) throws(OffPolicyEvaluationError) -> OfflineDataset {
         let n = decisions.steps
         guard states.rows == n, actions.rows == n, elapsedHours.count == n else {
             throw .invalidSetting("FQE needs the run's states and actions, which were released before it was fitted")
-        }
-        if let episode = unlinkedEpisode {
-            throw .valueModel(log: path, run: run.id, reason: "episode \(episode): a step's state is not the previous "
-                              + "step's next state, so its steps cannot be aligned with the transitions")
         }
         let environment = AgentEnvironment(stateNames: run.metadata.stateNames, actionSpace: actionSpace)
         var dataset = OfflineDataset(environment: environment, capacity: n)

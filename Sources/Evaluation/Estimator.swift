@@ -56,14 +56,8 @@ extension Estimator {
     public func estimate(_ input: EvaluationInput, estimand: Estimand) throws -> Estimate {
         try check(estimand)
         let statistic = try statistic(input, estimand: estimand)
-        var diagnostics: WeightDiagnostics? = nil
-        if let scope = weightScope, let weights = input.weights {
-            switch scope {
-            case .perStep: diagnostics = WeightDiagnostics(logWeights: weights.logWeights)
-            case .trajectory: diagnostics = WeightDiagnostics(logWeights: weights.trajectoryLogWeights(input.data))
-            }
-        }
-        return Estimate(estimator: name, estimand: estimand, statistic: statistic, diagnostics: diagnostics)
+        return Estimate(estimator: name, estimand: estimand, statistic: statistic,
+                        diagnostics: weightScope.flatMap { input.diagnostics($0) })
     }
 }
 

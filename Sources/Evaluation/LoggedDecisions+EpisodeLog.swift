@@ -11,7 +11,7 @@ import Simulator
 /// `EpisodeColumns`: the same episodes as `compare`'s reward per user-day). Each complete episode spans the
 /// horizon (a churned user counts the whole horizon), so its user-days are the environment's `horizonDays`.
 ///
-/// Memory: per step three `Double` columns, plus `(state + action + 1)` `Float`s while `states` and `actions` are held
+/// Memory: per step three `Double` columns, plus `(state + action)` `Float`s while `states` and `actions` are held
 /// (43 + 7 on `short-video`: about 230 MB for 10⁶ steps); `releaseFeatures()` drops them once every target's
 /// densities and the reward model are computed.
 public struct EpisodeLogDecisions: Sendable {
@@ -30,11 +30,9 @@ public struct EpisodeLogDecisions: Sendable {
     /// Raw logged actions, steps × action dimension (empty after `releaseFeatures`).
     public private(set) var actions: Matrix
     /// Hours from each step's decision to the next, NaN where the log has no time (empty after `releaseFeatures`):
-    /// FQE's discounts by time.
+    /// FQE's discounts by time. Each episode's steps are its transitions in order (a step's next state is the
+    /// following step's state, as `TransitionRule` makes them), which `offlineDataset()` relies on.
     public private(set) var elapsedHours: [Float]
-    /// The first complete episode (its logged index) in which a step's state is not the previous step's next state,
-    /// or nil: then each episode's steps are its transitions in order (`offlineDataset()`).
-    public let unlinkedEpisode: Int?
     /// Why the run has no behaviour densities (a deterministic or implicit logging policy), or nil.
     public let missingBehaviourDensities: String?
     /// Episodes left out as incomplete.
@@ -47,31 +45,31 @@ public struct EpisodeLogDecisions: Sendable {
     /// each episode is the logged one; nil when none matches.
     public internal(set) var users: UserPool?
 
-    /// Reads run `run` (nil: the log's only run) of the log at `path` through one snapshot.
+    /// Reads run `run` (nil: the log's only run) of the log at `path` through one snapshot: its transitions as columns
+    /// (`EpisodeLogSnapshot.transitionColumns`, one prepared statement), then each episode's user.
     ///
     /// Refused with one line (`OffPolicyEvaluationError`): an unreadable, corrupt, foreign or newer log (naming the
     /// file), no run, several runs and none chosen, no such run, a run without a complete episode, an environment
-    /// file that cannot be rebuilt, and discounting by time on a log without step times.
-    /// With `episodeLimit` E only the episodes numbered below E count (the first E users' runs: logs of several
-    /// policies in one world then cover the same users).
-    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?, episodeLimit: Int? = nil,
-                            batchSize: Int = 4096) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
+    /// file that cannot be rebuilt, and discounting by time on a log without step times. With `episodeLimit` E only
+    /// the episodes numbered below E count (the first E users' runs: logs of several policies in one world then cover
+    /// the same users).
+    public static func load(path: String, run requested: Int? = nil, discounting: Discounting?,
+                            episodeLimit: Int? = nil) throws(OffPolicyEvaluationError) -> EpisodeLogDecisions {
         do {
             let reader = try EpisodeLogFile.open(path: path)
             defer { try? reader.close() }
-            var loaded = try reader.snapshot { snapshot in
-                try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting,
-                         episodeLimit: episodeLimit, batchSize: batchSize)
-            }
-            let population = loaded.config.users.count
-            var pools = [UserPool.all, .training, .heldOut]
-            try reader.sessions(run: loaded.run.id).forEach { batch in
-                for session in batch {
-                    pools.removeAll { $0.user(episode: session.episode, population: population) != session.user }
+            return try reader.snapshot { snapshot in
+                var loaded = try load(snapshot: snapshot, path: path, requested: requested, discounting: discounting,
+                                      episodeLimit: episodeLimit)
+                let population = loaded.config.users.count
+                var pools = [UserPool.all, .training, .heldOut]
+                for (episode, user) in try snapshot.episodeUsers(run: loaded.run.id) {
+                    pools.removeAll { $0.user(episode: episode, population: population) != user }
+                    if pools.isEmpty { break }
                 }
+                loaded.users = pools.first
+                return loaded
             }
-            loaded.users = pools.first
-            return loaded
         } catch let error as OffPolicyEvaluationError {
             throw error
         } catch let error as EpisodeLogError {
@@ -81,8 +79,8 @@ public struct EpisodeLogDecisions: Sendable {
         }
     }
 
-    private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?, discounting: Discounting?,
-                             episodeLimit: Int?, batchSize: Int) throws -> EpisodeLogDecisions {
+    private static func load(snapshot: EpisodeLogSnapshot, path: String, requested: Int?,
+                             discounting: Discounting?, episodeLimit: Int?) throws -> EpisodeLogDecisions {
         let runs = try snapshot.runs()
         guard !runs.isEmpty else { throw OffPolicyEvaluationError.noRuns(log: path) }
         let run: RunInfo
@@ -108,22 +106,17 @@ public struct EpisodeLogDecisions: Sendable {
                 log: path, run: run.id, reason: "its environment file has action dimensions \(own.names), the run logged \(m.actionNames)")
         }
         let actionSpace = ActionSpace(names: m.actionNames, low: m.actionLow, high: m.actionHigh, baseline: own.baseline)
-        let contents = try snapshot.contents(run: run.id)
-        if discounting?.needsElapsedTime == true, contents.untimedSteps > 0 {
+        if discounting?.needsElapsedTime == true, try snapshot.stepCount(run: run.id, untimed: true) > 0 {
             throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion)
         }
         let (ds, da) = (m.stateNames.count, m.actionNames.count)
-        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: true, expectedSteps: contents.steps,
-                                     stateDimension: ds, actionDimension: da)
-        try snapshot.transitions(run: run.id, batchSize: batchSize).forEach { batch in
-            for transition in batch where transition.episode < episodeLimit ?? .max {
-                guard transition.state.count == ds, transition.action.count == da else {
-                    throw EpisodeLogError(path: path, kind: .corrupt(
-                        "run \(run.id), episode \(transition.episode): a step of \(transition.state.count) state and \(transition.action.count) action values, the run names \(ds) and \(da)"))
-                }
-                columns.add(transition)
-            }
-        }
+        var transitions = try snapshot.transitionColumns(run: run.id, stateDimension: ds, actionDimension: da,
+                                                         expectedSteps: try snapshot.stepCount(run: run.id))
+        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: false, expectedSteps: transitions.count)
+        // The columns are in (episode, session, request) order, so the episodes below the limit are a prefix.
+        let rows = episodeLimit.map { limit in transitions.episodes.firstIndex { $0 >= limit } ?? transitions.count }
+            ?? transitions.count
+        for r in 0..<rows { columns.add(transitions, row: r) }
         columns.finish()
         if columns.untimedStep { throw OffPolicyEvaluationError.untimed(log: path, run: run.id, schemaVersion: snapshot.schemaVersion) }
         guard columns.episodes > 0 else {
@@ -139,13 +132,39 @@ public struct EpisodeLogDecisions: Sendable {
             behaviourLogDensities: missing == nil ? columns.behaviourLogDensities : nil,
             userDays: [Double](repeating: config.episode.horizonDays, count: columns.episodes))
         let n = columns.rewards.count
+        let states = keep(columns.keptRows, of: &transitions.states, width: ds)
+        let actions = keep(columns.keptRows, of: &transitions.actions, width: da)
+        let elapsedHours = columns.keptRows.flatMap { range in
+            range.map { r in
+                let minutes = transitions.elapsedMinutes[r]
+                return minutes.isNaN ? Float.nan : Discounting.hours(minutes: minutes)
+            }
+        }
         return EpisodeLogDecisions(
             path: path, run: run, config: config, actionSpace: actionSpace, decisions: decisions,
-            states: Matrix(rows: n, columns: ds, elements: columns.states),
-            actions: Matrix(rows: n, columns: da, elements: columns.actions),
-            elapsedHours: columns.elapsedHours, unlinkedEpisode: columns.unlinkedEpisode,
+            states: Matrix(rows: n, columns: ds, elements: states),
+            actions: Matrix(rows: n, columns: da, elements: actions), elapsedHours: elapsedHours,
             missingBehaviourDensities: missing, incompleteEpisodes: columns.incompleteEpisodes,
             episodeIDs: columns.episodeIDs, discounting: discounting, users: nil)
+    }
+
+    /// The rows `kept` of a row-major `values` of `width` columns, moved to the front in place (the array is taken,
+    /// not copied: most runs keep all rows but the last episode's).
+    private static func keep(_ kept: [Range<Int>], of values: inout [Float], width: Int) -> [Float] {
+        var out = values
+        values = []
+        var written = 0
+        out.withUnsafeMutableBufferPointer { buffer in
+            for range in kept {
+                let (from, count) = (range.lowerBound * width, range.count * width)
+                if from != written {
+                    (buffer.baseAddress! + written).update(from: buffer.baseAddress! + from, count: count)
+                }
+                written += count
+            }
+        }
+        out.removeLast(out.count - written)
+        return out
     }
 
     /// Drops the raw states and actions (their memory) once nothing needs them.

@@ -62,6 +62,8 @@ public struct OffPolicyEvaluation: Sendable {
         public var truthReplicates: Int?
         /// Seed of the bootstrap and of the target actions sampled for v̂.
         public var seed: UInt64 = 1
+        /// Worker threads: of the truth's simulation, and of the reward model's fit and values and the target's
+        /// action moments (results do not depend on it).
         public var threads = 1
         /// Target actions sampled per step for v̂.
         public var targetActionSamples = 16
@@ -151,8 +153,9 @@ public struct OffPolicyEvaluation: Sendable {
         if needsRewardModel {
             let model = try CrossFittedRewardModel(states: data.states, actions: data.actions, rewards: data.decisions.rewards,
                                                    episodeOffsets: data.decisions.episodeOffsets, runSpace: data.actionSpace,
-                                                   folds: s.rewardModelFolds)
-            loggedActionValues = model.loggedActionValues(states: data.states, actions: data.actions, runSpace: data.actionSpace)
+                                                   folds: s.rewardModelFolds, threads: s.threads)
+            loggedActionValues = model.loggedActionValues(states: data.states, actions: data.actions, runSpace: data.actionSpace,
+                                                          threads: s.threads)
             rewardModel = model
             note?("fitted the reward model")
         }
@@ -186,13 +189,14 @@ public struct OffPolicyEvaluation: Sendable {
                 missingWeights = "the deterministic target's kernel: \(failure)"
             } else if needsWeights {
                 decisions.target = .logDensities(try target.logDensities(states: data.states, actions: data.actions,
-                                                                         smoothing: smoothing)!)
+                                                                         smoothing: smoothing, threads: s.threads)!)
             }
             if let model = rewardModel {
                 let moments = target.actionMoments(states: data.states, runSpace: data.actionSpace, smoothing: smoothing,
-                                                   samples: s.targetActionSamples, seed: s.seed)
+                                                   samples: s.targetActionSamples, seed: s.seed, threads: s.threads)
                 decisions.rewardModel = .init(loggedActionValues: loggedActionValues,
-                                              targetValues: model.targetValues(states: data.states, moments: moments))
+                                              targetValues: model.targetValues(states: data.states, moments: moments,
+                                                                               threads: s.threads))
             }
             var occupancyFailure: String? = nil
             if entries.contains(where: \.needsOccupancyWeights) {

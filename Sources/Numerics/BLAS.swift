@@ -61,3 +61,21 @@ public enum BLAS {
         cblas_sdot(Int32(count), x, 1, y, 1)
     }
 }
+
+extension BLAS {
+    /// `C ← α·AᵀA + β·C` on the upper triangle of the `n×n` row-major `C`, with `A` a row-major `k×n` buffer
+    /// (`cblas_ssyrk`, upper, transposed): a Gram matrix of `k` rows of `n` features at half the flops of
+    /// `sgemm(transposeA: true, …)`. The strictly lower triangle of `C` is not touched.
+    @inlinable
+    public static func ssyrkTransposed(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard n > 0 else { return }
+        if k == 0 {
+            for i in 0..<n {
+                for j in i..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+            }
+            return
+        }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+}

@@ -81,6 +81,18 @@ public struct Matrix: Equatable, Sendable {
     }
 
     /// Overwrites row `r` with `values`.
+    @inlinable
+    public mutating func setRow(_ r: Int, to values: [Float]) {
+        precondition(values.count == columns, "Matrix: row of \(values.count) values for \(columns) columns")
+        precondition(r >= 0 && r < rows, "Matrix: row \(r) outside 0..<\(rows)")
+        guard columns > 0 else { return }
+        let (start, count) = (r * columns, columns)
+        storage.withUnsafeMutableBufferPointer { s in
+            values.withUnsafeBufferPointer { v in (s.baseAddress! + start).update(from: v.baseAddress!, count: count) }
+        }
+    }
+
+    /// Sets row `r` to `values` (one per column), from any collection.
     public mutating func setRow<C: Collection>(_ r: Int, to values: C) where C.Element == Float {
         precondition(values.count == columns, "Matrix: row of \(values.count) values for \(columns) columns")
         precondition(r >= 0 && r < rows, "Matrix: row \(r) outside 0..<\(rows)")

@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    @Test func benchEvaluateCountsArePositive() throws {
+        try expectUsageError(["bench", "evaluate", "--env", "tiny", "--steps", "0"], mentioning: ["--steps must be positive, got 0"])
+        try expectUsageError(["bench", "evaluate", "--env", "tiny", "--fqe-steps=-3"], mentioning: ["--fqe-steps must be ≥ 0, got -3"])
+        try expectUsageError(["bench", "evaluate", "--env", "tiny", "--threads", "0"], mentioning: ["--threads must be positive, got 0"])
+        try expectUsageError(["bench", "evaluate", "--steps", "many"], mentioning: ["--steps", "many"])
+    }
+
+    @Test func benchEvaluateRefusesALoggingPolicyWithoutDensity() throws {
+        try withTemporaryDirectory { directory in
+            let result = try CLI.run(["bench", "evaluate", "--env", "tiny", "--policy", "baseline", "--log", "bench.sqlite"],
+                                     in: directory)
+            #expect(!result.signalled && result.status != 0, "\(result)")
+            #expect(result.stderr.contains("--policy baseline: the logging policy must be stochastic with a density"), "\(result)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("bench.sqlite").path), "\(result)")
+        }
+    }
+
     @Test func benchSimulateThreadsArePositive() throws {
         try expectUsageError(["bench", "simulate", "--env", "tiny", "--threads", "1,0"], mentioning: ["--threads", "1,0"])
     }

@@ -49,7 +49,6 @@ struct FittedQValueModelTests {
     @Test func theTransitionsAreTheDecisionsStepForStep() throws {
         let discounting = Discounting(perDecision: 0.9)
         let data = try EpisodeLogDecisions.load(path: Self.mixtureLog, discounting: discounting)
-        #expect(data.unlinkedEpisode == nil)
         let dataset = try data.offlineDataset(chunk: 100)
         let d = data.decisions
         #expect(dataset.count == d.steps && dataset.episodeStarts == Array(d.episodeOffsets.dropLast()))

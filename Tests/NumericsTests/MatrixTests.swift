@@ -139,3 +139,31 @@ struct MatrixTests {
     #expect(c == a.multiplied(transposed: false, by: b, transposed: true))
     #expect(a.multiplied(by: b, transposed: true) == c)
 }
+
+/// `BLAS.ssyrkTransposed` against AᵀA from the definition: the upper triangle is the Gram matrix (α, β applied),
+/// the strictly lower triangle is left as it was.
+@Suite struct SyrkTests {
+    @Test func upperTriangleIsTheGramMatrix() {
+        var stream = RandomStream(seed: 3)
+        let (k, n) = (37, 9)
+        let a = Matrix(rows: k, columns: n) { _, _ in stream.normalFloat() }
+        let before = (0..<(n * n)).map { Float($0) - 40 }
+        var c = before
+        a.elements.withUnsafeBufferPointer { ap in
+            c.withUnsafeMutableBufferPointer { cp in
+                BLAS.ssyrkTransposed(n: n, k: k, alpha: 2, a: ap.baseAddress!, lda: n, beta: 0.5, c: cp.baseAddress!, ldc: n)
+            }
+        }
+        for i in 0..<n {
+            for j in 0..<n {
+                if j < i {
+                    #expect(c[i * n + j] == before[i * n + j], "lower (\(i), \(j)) was written")
+                } else {
+                    let gram = (0..<k).reduce(0.0) { $0 + Double(a[$1, i]) * Double(a[$1, j]) }
+                    let expected = 2 * gram + 0.5 * Double(before[i * n + j])
+                    #expect(abs(Double(c[i * n + j]) - expected) < 1e-4 * max(1, abs(expected)), "(\(i), \(j))")
+                }
+            }
+        }
+    }
+}

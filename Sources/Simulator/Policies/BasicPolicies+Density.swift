@@ -88,6 +88,8 @@ extension GaussianPolicy: PolicyDensity {
         let a = actionSpace.dimension
         preparePolicyDensityOutput(&logDensities, states: states, actions: actions, dimension: a)
         let logJacobian = actionSpace.logJacobian
+        let means = (0..<a).map { Double(actionSpace.normalize(mean[$0], dimension: $0)) }
+        let terms = means.map { Exploration.TruncatedGaussianTerms(mean: $0, sigma: Double(sigma)) }
         for r in 0..<states.rows {
             var logDensity = -logJacobian
             for i in 0..<a {
@@ -95,8 +97,7 @@ extension GaussianPolicy: PolicyDensity {
                     logDensity = -.infinity
                     break
                 }
-                let m = Double(actionSpace.normalize(mean[i], dimension: i))
-                logDensity += Exploration.truncatedGaussianLogDensity(x, mean: m, sigma: Double(sigma))
+                logDensity += Exploration.truncatedGaussianLogDensity(x, mean: means[i], sigma: Double(sigma), terms: terms[i])
             }
             logDensities[r] = logDensity
         }

@@ -63,12 +63,48 @@ public enum Exploration {
         return logDensity
     }
 
+    /// `truncatedGaussian` with each dimension's `TruncatedGaussianTerms` given (the same draws and log-density).
+    public static func truncatedGaussian(mean: UnsafePointer<Float>, sigma: Float, terms: UnsafePointer<TruncatedGaussianTerms>,
+                                         dimension: Int, stream: inout RandomStream,
+                                         into x: UnsafeMutablePointer<Float>) -> Double {
+        var logDensity = 0.0
+        for i in 0..<dimension {
+            let m = Double(mean[i])
+            let v = stream.truncatedNormal(mean: m, standardDeviation: Double(sigma), lower: -1, upper: 1)
+            x[i] = Float(v)
+            logDensity += truncatedGaussianLogDensity(Double(x[i]), mean: m, sigma: Double(sigma), terms: terms[i])
+        }
+        return logDensity
+    }
+
     /// log of the N(μ, σ²) density truncated to [-1, 1] at `x` (−∞ outside).
     public static func truncatedGaussianLogDensity(_ x: Double, mean: Double, sigma: Double) -> Double {
+        truncatedGaussianLogDensity(x, mean: mean, sigma: sigma, terms: TruncatedGaussianTerms(mean: mean, sigma: sigma))
+    }
+
+    /// `truncatedGaussianLogDensity` with its constant terms at (μ, σ) computed once (`TruncatedGaussianTerms`).
+    @inline(__always)
+    public static func truncatedGaussianLogDensity(_ x: Double, mean: Double, sigma: Double,
+                                                   terms: TruncatedGaussianTerms) -> Double {
         guard x >= -1 && x <= 1 else { return -.infinity }
         let z = (x - mean) / sigma
-        let mass = StandardNormal.cdf((1 - mean) / sigma) - StandardNormal.cdf((-1 - mean) / sigma)
-        return -0.5 * z * z - 0.5 * Elementary.log(2 * Double.pi) - Elementary.log(sigma) - Elementary.log(max(mass, 1e-300))
+        return -0.5 * z * z - terms.halfLogTwoPi - terms.logSigma - terms.logMass
+    }
+
+    /// The constant terms of log N_[−1,1](x; μ, σ²) = −z²/2 − ½ log 2π − log σ − log Z(μ, σ), with Z the mass of
+    /// N(μ, σ²) on [−1, 1]: computed once per (μ, σ) by loops that evaluate many draws at one mean (two normal CDFs
+    /// and three logarithms saved per draw; the same value, term by term).
+    public struct TruncatedGaussianTerms: Sendable {
+        public var halfLogTwoPi: Double
+        public var logSigma: Double
+        public var logMass: Double
+
+        public init(mean: Double, sigma: Double) {
+            let mass = StandardNormal.cdf((1 - mean) / sigma) - StandardNormal.cdf((-1 - mean) / sigma)
+            halfLogTwoPi = 0.5 * Elementary.log(2 * Double.pi)
+            logSigma = Elementary.log(sigma)
+            logMass = Elementary.log(max(mass, 1e-300))
+        }
     }
 
     /// The box [max(−1, μ−h), min(1, μ+h)] of dimension i.
@@ -111,11 +147,12 @@ public struct GaussianPolicy: FusionPolicy {
         let a = actionSpace.dimension
         output.prepare(batch: states.rows, actionDimension: a)
         let normalizedMean = actionSpace.normalize(mean)
+        let terms = normalizedMean.map { Exploration.TruncatedGaussianTerms(mean: Double($0), sigma: Double(sigma)) }
         var x = [Float](repeating: 0, count: a)
         for r in 0..<states.rows {
             let logDensity = normalizedMean.withUnsafeBufferPointer { m in
                 x.withUnsafeMutableBufferPointer { xp in
-                    Exploration.truncatedGaussian(mean: m.baseAddress!, sigma: sigma, dimension: a,
+                    Exploration.truncatedGaussian(mean: m.baseAddress!, sigma: sigma, terms: terms, dimension: a,
                                                   stream: &streams[r], into: xp.baseAddress!)
                 }
             }

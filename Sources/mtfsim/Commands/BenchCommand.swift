@@ -7,6 +7,6 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure the speed of MTFSim's building blocks.",
         discussion: "Build with `swift build -c release` first: debug builds are many times slower.",
         subcommands: [BenchNumericsCommand.self, BenchSimulateCommand.self, BenchLogCommand.self, BenchRankerCommand.self,
-                      BenchOfflineCommand.self]
+                      BenchOfflineCommand.self, BenchEvaluateCommand.self]
     )
 }

@@ -158,7 +158,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Seed of the bootstrap and of the sampled target actions; same seed, same report.")
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Worker threads of the truth's simulation (results do not depend on it).", valueName: "count"))
+    @Option(help: ArgumentHelp("Worker threads of the truth's simulation, the reward model and v̂ (results do not depend on it).", valueName: "count"))
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Without --estimators, also run fqe, sequential-dr and wdr (fits FQE per target; see above).")
