@@ -20,8 +20,9 @@ import Simulator
 ///
 /// The total is the sum of the phases; with `endToEnd`, `OffPolicyEvaluation.run` is also timed on the same log and
 /// targets (what `mtfsim evaluate --estimand per-request` costs, report included). FQE is timed apart: the offline
-/// dataset's load, and gradient steps per second of `FittedQEvaluation` (from Agents: FQE is not an `Evaluation`
-/// value model yet) for each target.
+/// dataset's load (`OfflineDataset.load`), and gradient steps per second of `FittedQEvaluation` with its own default
+/// settings (256 × 256 critic, K = 10) for each target: the learner `evaluate --with-fqe` fits, not its settings
+/// (64 × 64, K = 4, the decisions' own transitions).
 ///
 /// The log: `log` when that file exists (reused as it is); otherwise a log of the `loggingPolicy` (stochastic, with
 /// densities) with at least `steps` logged steps, written to `log` (kept for the next run) or to a fresh folder of

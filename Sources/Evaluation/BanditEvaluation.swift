@@ -78,12 +78,7 @@ public struct BanditEvaluation: Sendable {
                 estimates.append(.init(estimator: name, value: estimate.value, lower: interval.lower, upper: interval.upper,
                                        diagnostics: estimate.diagnostics, error: nil, covers: nil))
             } catch {
-                let reason: String
-                switch error {
-                case OffPolicyEvaluationError.estimatorRefused(_, _, let why): reason = why
-                default: reason = "\(error)"
-                }
-                if explicit { throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: policy.file, reason: reason) }
+                let reason = try OffPolicyEvaluationError.refusal(of: error, estimator: name, policy: policy.file, explicit: explicit)
                 refusals.append(.init(estimator: name, reason: reason))
             }
         }

@@ -4,7 +4,8 @@ import Simulator
 
 /// Turns RL transitions in step order (`TransitionRule`'s, from a log or from sessions just simulated) into the
 /// episode columns of `LoggedDecisions`: per step the reward, the discount d_t to apply to it and the behaviour
-/// log-density, optionally the raw state and action; episodes as offsets.
+/// log-density; episodes as offsets, and which rows of the transitions given they keep (`keptRows`: the log reader
+/// keeps the states and actions of those rows).
 ///
 /// **Which episodes count**: complete ones only, as `compare`'s reward per user-day: an episode whose last transition
 /// ended in churn (`terminal`) or at the horizon (`truncated`), with no step missing (each step the next request of
@@ -17,16 +18,12 @@ import Simulator
 /// Without a discounting every d_t = 1.
 struct EpisodeColumns: Sendable {
     let discounting: Discounting?
-    /// Whether raw states and actions are kept.
-    let keepsFeatures: Bool
     var rewards: [Double] = []
     var discounts: [Double] = []
     var behaviourLogDensities: [Double] = []
     var offsets: [Int] = [0]
     /// The run's episode number of each complete episode, in order.
     var episodeIDs: [Int] = []
-    var states: [Float] = []
-    var actions: [Float] = []
     var incompleteEpisodes = 0
     /// The exploration group of the first step read that states no density (deterministic or implicit).
     var groupWithoutDensity: ExplorationGroup?
@@ -38,23 +35,17 @@ struct EpisodeColumns: Sendable {
     private var added = 0
     /// The rows added of each complete episode so far, in order (ranges of the transitions given).
     private(set) var keptRows: [Range<Int>] = []
-    private var start = (steps: 0, states: 0, actions: 0, added: 0)
+    private var start = (steps: 0, added: 0)
     private var nextDiscount = 1.0
     private var expected: (session: Int, request: Int)?
     private var ended = false
     private var broken = false
 
-    init(discounting: Discounting?, keepsFeatures: Bool, expectedSteps: Int = 0, stateDimension: Int = 0,
-         actionDimension: Int = 0) {
+    init(discounting: Discounting?, expectedSteps: Int = 0) {
         self.discounting = discounting
-        self.keepsFeatures = keepsFeatures
         rewards.reserveCapacity(expectedSteps)
         discounts.reserveCapacity(expectedSteps)
         behaviourLogDensities.reserveCapacity(expectedSteps)
-        if keepsFeatures {
-            states.reserveCapacity(expectedSteps * stateDimension)
-            actions.reserveCapacity(expectedSteps * actionDimension)
-        }
     }
 
     /// Adds the next transition in step order.
@@ -62,10 +53,6 @@ struct EpisodeColumns: Sendable {
         add(episode: t.episode, sessionIndex: t.sessionIndex, requestIndex: t.requestIndex, reward: t.reward,
             logDensity: t.logDensity, explorationGroup: t.explorationGroup, sessionEnd: t.sessionEnd, terminal: t.terminal,
             truncated: t.truncated, elapsedMinutes: t.elapsedMinutes)
-        if keepsFeatures {
-            states.append(contentsOf: t.state)
-            actions.append(contentsOf: t.action)
-        }
     }
 
     /// Adds transition `row` of `columns` (in step order), without its state and action: `keptRows` says which
@@ -85,7 +72,7 @@ struct EpisodeColumns: Sendable {
         if episode != self.episode {
             closeEpisode()
             self.episode = episode
-            start = (rewards.count, states.count, actions.count, added)
+            start = (rewards.count, added)
             nextDiscount = 1
             expected = nil
             ended = false
@@ -133,7 +120,5 @@ struct EpisodeColumns: Sendable {
         rewards.removeLast(rewards.count - start.steps)
         discounts.removeLast(discounts.count - start.steps)
         behaviourLogDensities.removeLast(behaviourLogDensities.count - start.steps)
-        states.removeLast(states.count - start.states)
-        actions.removeLast(actions.count - start.actions)
     }
 }

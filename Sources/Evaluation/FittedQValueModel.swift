@@ -92,9 +92,15 @@ public struct FittedQValueModel: SequentialValueModel {
         c.curveInterval = settings.targetInterval * 10
         switch estimand {
         case .discountedReturn:
-            let d = discounting ?? Discounting(perDecision: 0.95)
+            guard let d = discounting else {
+                throw .invalidSetting("\(name) of the discounted return needs the run's discounting")
+            }
             c.discount = d.perDecision
             c.discountHalfLifeHours = d.halfLifeHours ?? 0
+            if d.perDecision >= 1 && d.halfLifeHours == nil {
+                // Undiscounted: a value travels back one request per target copy, as for reward per user-day.
+                c.steps = max(settings.steps, (longestEpisode + 1) * settings.targetInterval)
+            }
         case .rewardPerUserDay:
             c.discount = 1
             c.discountHalfLifeHours = 0

@@ -112,7 +112,7 @@ public struct EpisodeLogDecisions: Sendable {
         let (ds, da) = (m.stateNames.count, m.actionNames.count)
         var transitions = try snapshot.transitionColumns(run: run.id, stateDimension: ds, actionDimension: da,
                                                          expectedSteps: try snapshot.stepCount(run: run.id))
-        var columns = EpisodeColumns(discounting: discounting, keepsFeatures: false, expectedSteps: transitions.count)
+        var columns = EpisodeColumns(discounting: discounting, expectedSteps: transitions.count)
         // The columns are in (episode, session, request) order, so the episodes below the limit are a prefix.
         let rows = episodeLimit.map { limit in transitions.episodes.firstIndex { $0 >= limit } ?? transitions.count }
             ?? transitions.count

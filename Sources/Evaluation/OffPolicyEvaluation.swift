@@ -248,12 +248,7 @@ public struct OffPolicyEvaluation: Sendable {
                     estimates.append(.init(estimator: name, value: estimate.value, lower: interval.lower, upper: interval.upper,
                                            diagnostics: estimate.diagnostics, error: nil, covers: nil))
                 } catch {
-                    let reason: String
-                    switch error {
-                    case OffPolicyEvaluationError.estimatorRefused(_, _, let why): reason = why
-                    default: reason = "\(error)"
-                    }
-                    if explicit { throw OffPolicyEvaluationError.estimatorRefused(estimator: name, policy: target.name, reason: reason) }
+                    let reason = try OffPolicyEvaluationError.refusal(of: error, estimator: name, policy: target.name, explicit: explicit)
                     refusals.append(.init(estimator: name, reason: reason))
                 }
             }

@@ -58,3 +58,18 @@ public enum OffPolicyEvaluationError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension OffPolicyEvaluationError {
+    /// Why `error` stopped one estimator: a refusal's own reason, or the error's description. With `explicit` (the
+    /// estimator was named by the user) the refusal is thrown; otherwise it is returned to be reported beside the
+    /// other estimates.
+    static func refusal(of error: any Error, estimator: String, policy: String, explicit: Bool) throws(OffPolicyEvaluationError) -> String {
+        let reason: String
+        switch error {
+        case OffPolicyEvaluationError.estimatorRefused(_, _, let why): reason = why
+        default: reason = "\(error)"
+        }
+        if explicit { throw .estimatorRefused(estimator: estimator, policy: policy, reason: reason) }
+        return reason
+    }
+}

@@ -47,7 +47,7 @@ public struct OnPolicyTruth: Sendable, Codable {
                                 estimand: Estimand, sessions: Int, seed: UInt64, threads: Int) throws -> OnPolicyTruth {
         let m = log.run.metadata
         let ranker = try SimulationRanker.make(m.rankerName, world: world)
-        let collected = TruthCollector(EpisodeColumns(discounting: log.discounting, keepsFeatures: false))
+        let collected = TruthCollector(EpisodeColumns(discounting: log.discounting))
         _ = Simulation(world: world, ranker: ranker, policy: target.policy, seed: seed, users: users)
             .run(.init(sessions: sessions, threads: threads, lanes: m.lanes,
                        sessionSink: { batch in collected.state.withLock { $0.add(batch) } },
@@ -68,7 +68,7 @@ public struct OnPolicyTruth: Sendable, Codable {
         let last = log.episodeIDs.max() ?? -1
         let sessions = Simulation(world: world, ranker: ranker, policy: target.policy, seed: seed, users: users)
             .episodes(0..<(last + 1), threads: threads, lanes: m.lanes, trace: true, randomExposure: m.randomExposure)
-        var state = TruthColumns(columns: EpisodeColumns(discounting: log.discounting, keepsFeatures: false))
+        var state = TruthColumns(columns: EpisodeColumns(discounting: log.discounting))
         state.add(sessions.filter { logged.contains($0.episode) })
         let columns = state.finish()
         guard columns.episodeIDs == log.episodeIDs.sorted() else {

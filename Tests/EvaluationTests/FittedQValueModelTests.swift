@@ -97,6 +97,16 @@ struct FittedQValueModelTests {
                                                     longestEpisode: data.decisions.longestEpisode)
         #expect(configuration.discount == 1 && configuration.discountHalfLifeHours == 0)
         #expect(configuration.steps == max(2_000, (data.decisions.longestEpisode + 1) * 10))
+        // The discounted return with γ = 1 and no half-life is undiscounted too: the same floor; discounted, none.
+        let undiscounted = try model.configuration(for: .discountedReturn, discounting: Discounting(perDecision: 1),
+                                                   longestEpisode: data.decisions.longestEpisode)
+        #expect(undiscounted.steps == configuration.steps && undiscounted.discount == 1)
+        let discounted = try model.configuration(for: .discountedReturn, discounting: Discounting(perDecision: 0.9),
+                                                 longestEpisode: data.decisions.longestEpisode)
+        #expect(discounted.steps == 2_000 && discounted.discount == Float(0.9))
+        #expect(throws: OffPolicyEvaluationError.self) {
+            _ = try model.configuration(for: .discountedReturn, discounting: nil, longestEpisode: 10)
+        }
         let target = try TargetPolicy.resolve("mixture", world: try data.world(), runActionNames: data.run.metadata.actionNames)
         let (fqe, curve) = try model.fit(target: target, data: data, estimand: .rewardPerUserDay)
         let logged = Self.meanAndStandardError(Self.returns(data.decisions, discounted: false))

@@ -164,7 +164,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Without --estimators, also run fqe, sequential-dr and wdr (fits FQE per target; see above).")
     var withFQE = false
 
-    @Option(help: ArgumentHelp("FQE's gradient steps (per-user-day: at least 10 per request of the longest episode).", valueName: "count"))
+    @Option(help: ArgumentHelp("FQE's gradient steps; an undiscounted fit (per-user-day, or --discount 1) is raised to 10 per request of the longest episode.", valueName: "count"))
     var fqeSteps = FittedQValueModel.Settings().steps
 
     @Option(help: ArgumentHelp("FQE's critic hidden widths, comma-separated.", valueName: "widths"))
