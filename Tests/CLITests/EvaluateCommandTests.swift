@@ -82,6 +82,8 @@ import Testing
                 ([mixture.path, "--policy", "mixture", "--estimand", "per-request", "--with-fqe"], ["--with-fqe", "per-request"]),
                 ([mixture.path, "--policy", "mixture", "--estimand", "discounted", "--estimators", "fqe", "--fqe-hidden", "8,0"],
                  ["--fqe-hidden", "\"8,0\""]),
+                ([mixture.path, "--policy", "mixture", "--estimand", "discounted", "--estimators", "fqe", "--fqe-hidden", "64,,64"],
+                 ["--fqe-hidden", "\"64,,64\""]),
             ]
             for (arguments, words) in cases {
                 let result = try CLI.run(["evaluate"] + arguments, in: directory)

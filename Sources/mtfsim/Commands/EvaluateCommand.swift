@@ -183,7 +183,7 @@ struct EvaluateCommand: ParsableCommand {
 
     /// `--fqe-hidden` as widths, nil when malformed.
     var hiddenSizes: [Int]? {
-        let widths = fqeHidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let widths = fqeHidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return widths.map { $0! }
     }
