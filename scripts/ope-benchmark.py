@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Scores off-policy estimators against the simulator's truth, in DOPE's form (Fu et al. 2021, "Benchmarks for Deep
 Off-Policy Evaluation", ICLR; §4 metrics), from the `mtfsim evaluate --json` reports that scripts/ope-benchmark.sh
-writes (per log: NAME.per-user-day.json with the truth, NAME.per-request.json, optionally NAME.fqe.json).
+writes (per log: NAME.per-user-day.json, NAME.per-request.json, NAME.mwl.json, optionally NAME.fqe.json; per
+world its truth, worldW.truth-K.json).
 
 Per log and estimator, over the candidates it estimated:
   - normalised absolute error: mean |V̂ − V| / (max V − min V), the spread of the candidates' true values;
@@ -146,7 +147,7 @@ def main() -> None:
         truth = truths[world]
         policies = list(truth)
         candidates = candidates or policies
-        for kind in ("per-user-day", "per-request", "fqe"):
+        for kind in ("per-user-day", "per-request", "mwl", "fqe"):
             report = load(out / f"{name}.{kind}.json")
             if report is None:
                 continue

@@ -7,8 +7,8 @@
 # episodes (users' weeks) are evaluated, so that the three logs of a world hold the same users. Per world, the truth
 # of every candidate on those users: their episodes simulated again on-policy REPLICATES times (in TRUTH_JOBS batches
 # of consecutive seeds; the interval over the replicates). On each log, every candidate is estimated
-#   - on reward per user-day by the sequential estimators (trajectory IS, PDIS, WPDIS; with FQE=1 also FQE,
-#     sequential DR and WDR on its Q̂, and MWL);
+#   - on reward per user-day by the sequential estimators (trajectory IS, PDIS, WPDIS), MWL, and with FQE=1 also
+#     FQE, sequential DR and WDR on its Q̂;
 #   - on per-request reward by obp's nine per-request estimators (the myopic view).
 # scripts/ope-benchmark.py then scores each estimator against the truth: normalised absolute error, Spearman rank
 # correlation, normalised regret@1 and interval coverage, per log and averaged over the logs.
@@ -73,9 +73,11 @@ q() { printf '%q ' "$@"; }
       --estimand per-user-day --estimators trajectory-is,pdis,wpdis --threads 1 --json) > $n.per-user-day.json.part && mv $n.per-user-day.json.part $n.per-user-day.json"
     [ -f "$n.per-request.json" ] || echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" \
       --estimand per-request --threads 1 --json) > $n.per-request.json.part && mv $n.per-request.json.part $n.per-request.json"
+    [ -f "$n.mwl.json" ] || echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" \
+      --estimand per-user-day --estimators mwl --threads 1 --json) > $n.mwl.json.part && mv $n.mwl.json.part $n.mwl.json"
     if [ "${FQE:-0}" = 1 ] && [ ! -f "$n.fqe.json" ]; then
       echo "$(q "$B" evaluate "$n.sqlite" "${policies[@]}" --episodes "$episodes" --estimand per-user-day \
-        --estimators fqe,sequential-dr,wdr,mwl --threads 1 --json) > $n.fqe.json.part && mv $n.fqe.json.part $n.fqe.json"
+        --estimators fqe,sequential-dr,wdr --threads 1 --json) > $n.fqe.json.part && mv $n.fqe.json.part $n.fqe.json"
     fi
   done; done
 } | xargs -r -d '\n' -P "$jobs" -I{} bash -c {}

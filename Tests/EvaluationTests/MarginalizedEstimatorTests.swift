@@ -14,6 +14,22 @@ struct MarginalizedEstimatorTests {
     /// When the target's action at every logged state is the logged one, E_d[(n/m)(φ − φ′)] = E_{s₀}[φ] telescopes
     /// within each episode, so w ≡ n/m (the mean episode length) solves MWL's equations and MWL is the mean logged
     /// undiscounted return, whatever the states, actions, rewards and episode lengths.
+    @Test func theDirectSolveRecoversAKnownSolutionAndRefusesASingularSystem() throws {
+        // A non-symmetric system whose first pivot is 0 (row exchange needed), θ known.
+        let p = 4
+        let m: [Double] = [0, 2, -1, 3,
+                           4, 1, 0, -2,
+                           -1, 5, 2, 1,
+                           3, 0, -4, 2]
+        let theta: [Double] = [1.5, -2, 0.25, 3]
+        let b = (0..<p).map { i in (0..<p).reduce(0.0) { $0 + m[i * p + $1] * theta[$1] } }
+        let solved = try #require(MinimaxWeightLearning.luSolve(m, b, p))
+        for i in 0..<p { #expect(abs(solved[i] - theta[i]) < 1e-12, "θ[\(i)] = \(solved[i]), expected \(theta[i])") }
+        var singular = m
+        for j in 0..<p { singular[3 * p + j] = singular[j] + singular[p + j] }
+        #expect(MinimaxWeightLearning.luSolve(singular, b, p) == nil)
+    }
+
     @Test func aTargetTakingTheLoggedActionsGetsTheMeanEpisodeLength() throws {
         var stream = RandomStream(seed: 12)
         let space = ActionSpace(names: ["w.a", "w.b"], low: [0, -1], high: [2, 1], baseline: [1, 0])
