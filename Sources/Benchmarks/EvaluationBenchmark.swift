@@ -187,7 +187,7 @@ public struct EvaluationBenchmark: Sendable {
             environment: m.environmentName, log: temporary == nil ? path : nil, loggingPolicy: m.policySpec, logBytes: bytes,
             generation: generation, steps: steps, episodes: episodes, incompleteEpisodes: incomplete,
             stateDimension: m.stateNames.count, actionDimension: m.actionNames.count,
-            rewardModelFeatures: 1 + m.stateNames.count + 2 * m.actionNames.count + m.stateNames.count * m.actionNames.count,
+            rewardModelFeatures: CrossFittedRewardModel.featureCount(states: m.stateNames.count, actions: m.actionNames.count),
             rewardModelFolds: model.folds, blasCore: BLASRuntime.coreName, blasThreads: BLASRuntime.threads,
             readSeconds: readSeconds, worldSeconds: worldSeconds, rewardModelSeconds: fitSeconds, targets: timings,
             endToEndSeconds: endToEndSeconds, fqe: fqe)

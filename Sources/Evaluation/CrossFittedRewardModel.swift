@@ -34,7 +34,7 @@ public struct CrossFittedRewardModel: Sendable {
     let actionDimension: Int
 
     /// Number of features 1 + S + 2A + S·A.
-    static func featureCount(states s: Int, actions a: Int) -> Int { 1 + s + 2 * a + s * a }
+    public static func featureCount(states s: Int, actions a: Int) -> Int { 1 + s + 2 * a + s * a }
 
     /// Fits the model to `rewards` at the raw `states` and `actions`, episodes at `episodeOffsets`.
     ///

@@ -208,18 +208,21 @@ public struct OffPolicyEvaluation: Sendable {
                 }
             }
             let input = try EvaluationInput(decisions)
-            // Each value model fitted once for this target, when first needed, its values (or refusal) shared.
-            var fitted: [EstimatorCatalog.ValueModelKind: Result<LoggedDecisions.RewardModel, any Error>] = [:]
-            func fittedValues(_ kind: EstimatorCatalog.ValueModelKind) -> Result<LoggedDecisions.RewardModel, any Error> {
+            // Each value model fitted once for this target, when first needed, its estimators' input (or refusal)
+            // shared.
+            var fitted: [EstimatorCatalog.ValueModelKind: Result<EvaluationInput, any Error>] = [:]
+            func inputWithValues(_ kind: EstimatorCatalog.ValueModelKind) -> Result<EvaluationInput, any Error> {
                 if let done = fitted[kind] { return done }
-                let result = Result<LoggedDecisions.RewardModel, any Error> {
+                let result = Result<EvaluationInput, any Error> {
                     guard let model = valueModels[kind] else {
                         throw OffPolicyEvaluationError.invalidSetting("no \(kind.rawValue) value model was given")
                     }
                     let started = Date()
                     let values = try model.values(target: target, data: data, estimand: s.estimand)
                     note?("fitted \(model.name) of \(target.name) in \(Int(Date().timeIntervalSince(started).rounded())) s")
-                    return values
+                    var withValues = decisions
+                    withValues.rewardModel = values
+                    return try EvaluationInput(withValues)
                 }
                 fitted[kind] = result
                 return result
@@ -237,9 +240,7 @@ public struct OffPolicyEvaluation: Sendable {
                     }
                     var estimate: Estimate
                     if let kind = entry.valueModel {
-                        var withValues = decisions
-                        withValues.rewardModel = try fittedValues(kind).get()
-                        estimate = try entry.estimator.estimate(try EvaluationInput(withValues), estimand: s.estimand)
+                        estimate = try entry.estimator.estimate(try inputWithValues(kind).get(), estimand: s.estimand)
                     } else {
                         estimate = try entry.estimator.estimate(input, estimand: s.estimand)
                     }
