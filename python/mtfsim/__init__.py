@@ -1,0 +1,1 @@
+"""MTFSim for Python."""
