@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        // The C ABI over the simulator (libMTFSimC.so), which Python's `mtfsim` package loads with ctypes.
+        .library(name: "MTFSimC", type: .dynamic, targets: ["MTFSimC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,6 +71,9 @@ let package = Package(
             swiftSettings: internalChecks
         ),
 
+        // MARK: C ABI (a dynamic library for Python and C callers; declarations in python/mtfsim/include/mtfsim.h)
+        .target(name: "MTFSimC", dependencies: ["Numerics", "Simulator", "Rollout"], swiftSettings: internalChecks),
+
         // MARK: Command-line tool (thin: parses, calls the library, prints)
         .executableTarget(
             name: "mtfsim",
@@ -92,6 +97,7 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents", "TestSupport"]
         ),
+        .testTarget(name: "MTFSimCTests", dependencies: ["MTFSimC", "Rollout", "Simulator", "EpisodeLog", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,8 +19,10 @@ final class BlockSimulator {
     let rewardModel: RewardModel
     let ranker: any Ranker
     let policy: any FusionPolicy
-    let seed: UInt64
-    let userPool: UserPool
+    /// The seed of every keyed stream; a stepped environment may change it between episodes.
+    var seed: UInt64
+    /// The users of episodes: episode `e` is user `userRange.lowerBound + e mod userRange.count` (`UserPool.user`).
+    let userRange: Range<Int>
     /// Probability that a slot shows a uniformly random candidate instead of the ranked one.
     let randomExposure: Double
     /// Recorded with every traced step (the learner's update count when the behaviour policy was taken).
@@ -29,6 +31,9 @@ final class BlockSimulator {
     /// Whether sessions are traced for the episode log, and whether traces include the candidate sets.
     let trace: Bool
     let logCandidates: Bool
+    /// Whether each answered request's outcome (reward, components, flags) is kept per lane, for a stepped
+    /// environment (`VectorEnvironment`), and session records are left out of the block's result.
+    let reportsOutcomes: Bool
 
     // Sizes.
     let lanes: Int, k: Int, t: Int, n: Int, d: Int, categories: Int, stateDimension: Int
@@ -64,11 +69,17 @@ final class BlockSimulator {
     let slateRandom: UnsafeMutablePointer<Bool>
     var states: Matrix
     var policyOutput: PolicyOutput
+    /// Per-lane stream scratch for the ranker and the policy, in batch-row order.
+    var streams: [RandomStream]
+    /// Reward components of each lane's last answered request, `lanes × rewardModel.componentCount`
+    /// (when `reportsOutcomes`).
+    let outcomeComponents: UnsafeMutablePointer<Float>
 
     init(world: World, ranker: any Ranker, policy: any FusionPolicy, seed: UInt64, lanes: Int, collectImpressions: Bool,
-         trace: Bool = false, logCandidates: Bool = false, userPool: UserPool = .all, policyVersion: Int = 0,
-         randomExposure: Double = 0) {
-        self.userPool = userPool
+         trace: Bool = false, logCandidates: Bool = false, userPool: UserPool = .all, userRange: Range<Int>? = nil,
+         policyVersion: Int = 0, randomExposure: Double = 0, reportsOutcomes: Bool = false) {
+        self.userRange = userRange ?? userPool.users(population: world.population.count)
+        self.reportsOutcomes = reportsOutcomes
         self.randomExposure = randomExposure
         self.policyVersion = policyVersion
         self.world = world
@@ -117,10 +128,13 @@ final class BlockSimulator {
         candidateBoredom = .allocate(zeroed: k)
         states = Matrix(rows: lanes, columns: stateDimension)
         policyOutput = PolicyOutput(batch: lanes, actionDimension: world.actionSpace.dimension)
+        streams = [RandomStream](repeating: RandomStream(seed: 0), count: lanes)
+        outcomeComponents = .allocate(zeroed: reportsOutcomes ? lanes * world.reward.componentCount : 1)
     }
 
     deinit {
-        for p in [interest, boredom, conditional, truth, watchLocation, predictions, scores, uniforms, affinity, candidateBoredom] {
+        for p in [interest, boredom, conditional, truth, watchLocation, predictions, scores, uniforms, affinity, candidateBoredom,
+                  outcomeComponents] {
             p.deallocate()
         }
         for p in [items, slate, stamp, users, requestIndices] { p.deallocate() }
@@ -150,39 +164,72 @@ final class BlockSimulator {
         var exposure: RandomStream
         /// The session's steps so far, when tracing.
         var steps: [LoggedStep] = []
+        /// The last answered request's outcome, when the simulator reports outcomes.
+        var outcome = StepOutcome()
+    }
+
+    /// What a lane's last answered request brought (`reportsOutcomes`); its components are in `outcomeComponents`.
+    struct StepOutcome {
+        /// The request's reward, with the return reward when it ended the session.
+        var reward = 0.0
+        /// Minutes the request took on the simulation clock.
+        var elapsedMinutes = 0.0
+        var sessionEnd = false
+        /// The user churned after the request (the episode's terminal step).
+        var terminated = false
+        /// The episode was cut at the horizon after the request.
+        var truncated = false
+        /// The session hit its request cap.
+        var sessionCapped = false
+    }
+
+    /// Starts episode `e` in lane `l`: its user's latent interests, no boredom, and the streams of its first session.
+    func startEpisode(_ e: Int, lane l: Int) -> LaneState {
+        let user = userRange.lowerBound + e % userRange.count
+        for j in 0..<d { interest[l * d + j] = population.latentInterests[user * d + j] }
+        for c in 0..<categories { boredom[l * categories + c] = 0 }
+        return LaneState(
+            episode: e, user: user, observables: SessionObservables(taskCount: t),
+            engagement: EngagementHistory(taskCount: t, categoryCount: categories),
+            retrieval: StreamPurpose.stream(StreamPurpose.retrieval, seed: seed, episode: e, session: 0),
+            rankerStream: StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: 0),
+            policyStream: StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: 0),
+            response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0),
+            exposure: StreamPurpose.stream(StreamPurpose.exposure, seed: seed, episode: e, session: 0))
     }
 
     /// Simulates episodes `episodes` (one lane each) to their ends.
     func run(episodes: Range<Int>) -> BlockResult {
         precondition(episodes.count <= lanes, "BlockSimulator: more episodes than lanes")
-        lane = episodes.map { e in
-            let user = userPool.user(episode: e, population: population.count)
-            return LaneState(
-                episode: e, user: user, observables: SessionObservables(taskCount: t),
-                engagement: EngagementHistory(taskCount: t, categoryCount: categories),
-                retrieval: StreamPurpose.stream(StreamPurpose.retrieval, seed: seed, episode: e, session: 0),
-                rankerStream: StreamPurpose.stream(StreamPurpose.ranker, seed: seed, episode: e, session: 0),
-                policyStream: StreamPurpose.stream(StreamPurpose.policy, seed: seed, episode: e, session: 0),
-                response: StreamPurpose.stream(StreamPurpose.response, seed: seed, episode: e, session: 0),
-                exposure: StreamPurpose.stream(StreamPurpose.exposure, seed: seed, episode: e, session: 0))
-        }
-        for (l, state) in lane.enumerated() {
-            for j in 0..<d { interest[l * d + j] = population.latentInterests[state.user * d + j] }
-            for c in 0..<categories { boredom[l * categories + c] = 0 }
-        }
+        lane = episodes.enumerated().map { l, e in startEpisode(e, lane: l) }
         var result = BlockResult(sessions: [], impressionSamples: [])
         var active = Array(lane.indices)
-        var streams = [RandomStream](repeating: RandomStream(seed: 0), count: lanes)
         while !active.isEmpty {
-            step(active: active, streams: &streams, result: &result)
+            step(active: active, result: &result)
             active.removeAll { !lane[$0].active }
         }
         result.sessions.sort { $0.key < $1.key }
         return result
     }
 
-    /// One request for every active lane.
-    private func step(active: [Int], streams: inout [RandomStream], result: inout BlockResult) {
+    /// One request for every active lane: its observation, the policy's actions, and the users' responses.
+    private func step(active: [Int], result: inout BlockResult) {
+        prepare(active: active)
+        for (r, l) in active.enumerated() { streams[r] = lane[l].policyStream }
+        streams.withUnsafeMutableBufferPointer { s in
+            policy.act(states: states, streams: s.baseAddress!, into: &policyOutput)
+        }
+        for (r, l) in active.enumerated() { lane[l].policyStream = streams[r] }
+        policyOutput.actions.withUnsafeBufferPointer { actions in
+            for (r, l) in active.enumerated() {
+                answer(lane: l, row: r, action: actions.baseAddress! + r * world.actionSpace.dimension, result: &result)
+            }
+        }
+    }
+
+    /// The next request of every lane of `active`: retrieval, the world's truth, the ranker's predictions and the
+    /// observed state. Row `r` of the request workspaces and of `states` belongs to lane `active[r]`.
+    func prepare(active: [Int]) {
         let b = active.count
         // Retrieval and the world's true probabilities, written compactly: row block r is lane active[r].
         for (r, l) in active.enumerated() { retrieve(lane: l, row: r) }
@@ -208,7 +255,7 @@ final class BlockSimulator {
         historyRows.removeAll(keepingCapacity: true)
         for (r, l) in active.enumerated() { lane[l].rankerStream = streams[r] }
 
-        // Observed states, then the policy's actions.
+        // Observed states.
         states.resize(rows: b, columns: stateDimension)
         let layout = world.stateLayout
         states.withUnsafeMutableBufferPointer { s in
@@ -220,22 +267,15 @@ final class BlockSimulator {
                              into: s.baseAddress! + r * stateDimension)
             }
         }
-        for (r, l) in active.enumerated() { streams[r] = lane[l].policyStream }
-        streams.withUnsafeMutableBufferPointer { s in
-            policy.act(states: states, streams: s.baseAddress!, into: &policyOutput)
-        }
-        for (r, l) in active.enumerated() { lane[l].policyStream = streams[r] }
+    }
 
-        // Fuse, pick the slate, and let each user respond.
-        let a = world.actionSpace.dimension
-        for (r, l) in active.enumerated() {
-            policyOutput.actions.withUnsafeBufferPointer { act in
-                world.fusion.score(predictions: predictions + r * k * t, count: k, action: act.baseAddress! + r * a, into: scores)
-            }
-            Fusion.topIndices(scores: scores, count: k, n: n, into: slate + r * n)
-            if randomExposure > 0 { exposeRandomly(lane: l, row: r) }
-            respond(&lane[l], lane: l, row: r, result: &result)
-        }
+    /// Answers lane `l`'s prepared request (row `r`) with the raw fusion weights at `action`: fuses, picks the slate,
+    /// and lets the user respond.
+    func answer(lane l: Int, row r: Int, action: UnsafePointer<Float>, result: inout BlockResult) {
+        world.fusion.score(predictions: predictions + r * k * t, count: k, action: action, into: scores)
+        Fusion.topIndices(scores: scores, count: k, n: n, into: slate + r * n)
+        if randomExposure > 0 { exposeRandomly(lane: l, row: r) }
+        respond(&lane[l], lane: l, row: r, result: &result)
     }
 
     /// Replaces each slot of row `row`'s slate, with probability `randomExposure`, by a uniformly random
@@ -354,6 +394,8 @@ final class BlockSimulator {
         var loggedImpressions: [LoggedImpression] = []
         var requestTaskCounts = trace ? [Float](repeating: 0, count: t) : []
         let laneInterest = interest + l * d, laneBoredom = boredom + l * categories
+        let components = outcomeComponents + l * rewardModel.componentCount
+        if reportsOutcomes { components.update(repeating: 0, count: rewardModel.componentCount) }
         for position in 0..<n {
             let r = row * k + Int(slate[row * n + position])
             let item = Int(items[r])
@@ -385,6 +427,7 @@ final class BlockSimulator {
             for task in 0..<t where outcome.tasks & (1 << UInt32(task)) != 0 {
                 state.observables.taskCounts[task] += 1
                 if trace { requestTaskCounts[task] += 1 }
+                if reportsOutcomes { components[rewardModel.countIndex(task: task)] += 1 }
             }
             rewardModel.addRealised(tasks: outcome.tasks, price: catalog.price[item], to: &requestReward)
             dynamics.play(watchFraction: outcome.watchFraction, watchSeconds: outcome.watchSeconds,
@@ -415,6 +458,11 @@ final class BlockSimulator {
         state.observables.lastImpressions = n
         state.observables.lastWatchSeconds = request.watchSeconds
         state.reward += requestReward.reward
+        if reportsOutcomes {
+            state.outcome = StepOutcome(reward: requestReward.reward, elapsedMinutes: minutes)
+            components[rewardModel.watchMinutesIndex] = Float(request.watchSeconds / 60)
+            components[rewardModel.gmvPriceIndex] = Float(requestReward.gmvPrice)
+        }
         if trace {
             let components = rewardModel.components(watchSeconds: request.watchSeconds, taskCounts: requestTaskCounts,
                                                     gmvPrice: requestReward.gmvPrice)
@@ -449,6 +497,14 @@ final class BlockSimulator {
         if rewardModel.returnWeight != 0 {
             state.reward += rewardModel.returnReward(bonus: returnBonus)
         }
+        if reportsOutcomes {
+            state.outcome.reward += rewardModel.returnReward(bonus: returnBonus)
+            outcomeComponents[l * rewardModel.componentCount + rewardModel.returnBonusIndex] = Float(returnBonus)
+            state.outcome.sessionEnd = true
+            state.outcome.terminated = end == .churned
+            state.outcome.truncated = end == .horizon
+            state.outcome.sessionCapped = truncated
+        }
         if trace, !state.steps.isEmpty {
             let last = state.steps.count - 1
             state.steps[last].reward += rewardModel.returnReward(bonus: returnBonus)
@@ -457,12 +513,14 @@ final class BlockSimulator {
             state.steps[last].terminal = end == .churned
             state.steps[last].truncated = end == .horizon
         }
-        result.sessions.append(SessionRecord(
-            episode: state.episode, user: state.user, sessionIndex: state.session,
-            startMinutes: state.sessionStartMinutes, durationMinutes: durationMinutes,
-            requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
-            watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: outcome.meanSatisfaction,
-            returnGapMinutes: outcome.churned ? nil : gap, end: end, truncated: truncated, steps: state.steps))
+        if !reportsOutcomes || trace {
+            result.sessions.append(SessionRecord(
+                episode: state.episode, user: state.user, sessionIndex: state.session,
+                startMinutes: state.sessionStartMinutes, durationMinutes: durationMinutes,
+                requests: requests, impressions: state.observables.impressions, taskCounts: state.observables.taskCounts,
+                watchSeconds: state.observables.watchSeconds, reward: state.reward, meanSatisfaction: outcome.meanSatisfaction,
+                returnGapMinutes: outcome.churned ? nil : gap, end: end, truncated: truncated, steps: state.steps))
+        }
         state.steps = []
 
         guard end == .returned else {
