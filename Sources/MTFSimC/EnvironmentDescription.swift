@@ -8,6 +8,7 @@ struct EnvironmentDescription: Encodable {
     var seed: UInt64
     var ranker: String
     var count: Int
+    var threads: Int
     var scope: String
     var population: Int
     var usersLow: Int
@@ -29,6 +30,7 @@ struct EnvironmentDescription: Encodable {
         seed = e.seed
         ranker = rankerName
         count = e.count
+        threads = e.threads
         scope = switch e.scope {
         case .user: "user"
         case .session: "session"

@@ -87,12 +87,13 @@ public func mtfsim_version(_ buffer: UnsafeMutablePointer<CChar>?, _ capacity: I
 /// `environment` is a preset name (`short-video`, `tiny`, `ecommerce`) or an environment file, or null when `yaml`
 /// holds the environment's YAML text. `ranker` is null (the oracle-noise simulation ranker) or a ranker checkpoint.
 /// `seed` seeds the world and the streams, as `mtfsim simulate --seed`. `users`: `all`, `training`, `held-out` or
-/// `LOW..HIGH`. `scope`: 0 = an episode is a user's run of sessions, 1 = one session. On failure returns null and
+/// `LOW..HIGH`. `scope`: 0 = an episode is a user's run of sessions, 1 = one session. `threads`: groups of slots
+/// stepped concurrently (results do not depend on it). On failure returns null and
 /// writes the reason into `error` (NUL-terminated, cut to `error_capacity`).
 @_cdecl("mtfsim_env_create")
 public func mtfsim_env_create(_ environment: UnsafePointer<CChar>?, _ yaml: UnsafePointer<CChar>?,
                               _ ranker: UnsafePointer<CChar>?, _ seed: UInt64, _ count: Int32,
-                              _ users: UnsafePointer<CChar>?, _ firstEpisode: Int64, _ scope: Int32,
+                              _ users: UnsafePointer<CChar>?, _ firstEpisode: Int64, _ scope: Int32, _ threads: Int32,
                               _ error: UnsafeMutablePointer<CChar>?, _ errorCapacity: Int) -> OpaquePointer? {
     func failure(_ message: String) -> OpaquePointer? {
         if let error, errorCapacity > 0 {
@@ -105,6 +106,7 @@ public func mtfsim_env_create(_ environment: UnsafePointer<CChar>?, _ yaml: Unsa
         return failure("give exactly one of an environment name or file, and environment YAML text")
     }
     guard count > 0 else { return failure("count must be positive, got \(count)") }
+    guard threads > 0 else { return failure("threads must be positive, got \(threads)") }
     guard firstEpisode >= 0 else { return failure("first episode must be non-negative, got \(firstEpisode)") }
     guard let episodeScope: VectorEnvironment.EpisodeScope = scope == 0 ? .user : scope == 1 ? .session : nil else {
         return failure("scope must be 0 (a user's run of sessions) or 1 (one session), got \(scope)")
@@ -137,7 +139,7 @@ public func mtfsim_env_create(_ environment: UnsafePointer<CChar>?, _ yaml: Unsa
         return failure("ranker \(rankerName): \(error)")
     }
     let vector = VectorEnvironment(world: world, ranker: simulationRanker, count: Int(count), seed: seed, users: range,
-                                   firstEpisode: Int(firstEpisode), scope: episodeScope)
+                                   firstEpisode: Int(firstEpisode), scope: episodeScope, threads: Int(threads))
     let description = EnvironmentDescription(vector, rankerName: rankerName, population: world.population.count).json
     let handle = EnvironmentHandle(environment: vector, description: description)
     return OpaquePointer(Unmanaged.passRetained(handle).toOpaque())

@@ -1,3 +1,4 @@
+import Dispatch
 import Numerics
 import Simulator
 
@@ -18,8 +19,10 @@ import Simulator
 /// next `step` starts its next episode instead of acting: its action is ignored, its reward is 0 and its flags are
 /// false.
 ///
-/// One instance belongs to one thread at a time. Steps allocate nothing per request (the start of an episode or
-/// session allocates its small running state).
+/// The slots are split into `threads` contiguous groups stepped concurrently, each with its own simulator; every
+/// slot draws only from its own episode's streams and episode numbers are handed out in slot order before the
+/// groups run, so results do not depend on `threads`. One instance belongs to one calling thread at a time. Steps
+/// allocate nothing per request (the start of an episode or session allocates its small running state).
 public final class VectorEnvironment {
     /// What one episode is.
     public enum EpisodeScope: Sendable {
@@ -97,33 +100,33 @@ public final class VectorEnvironment {
     /// The first episode number after a reset with a seed.
     public let firstEpisode: Int
     /// The seed of the keyed streams of the episodes started from now on.
-    public var seed: UInt64 { simulator.seed }
+    public private(set) var seed: UInt64
     /// The number the next episode started will get.
     public private(set) var nextEpisode: Int
+    /// Groups of slots stepped concurrently.
+    public var threads: Int { groups.count }
 
     public var stateDimension: Int { world.stateLayout.dimension }
     public var actionDimension: Int { world.actionSpace.dimension }
     public var componentCount: Int { world.reward.componentCount }
 
-    private let simulator: BlockSimulator
-    /// The workspace row of each slot's prepared request.
-    private var rowOfSlot: [Int]
+    private let groups: [SlotGroup]
     /// Slots whose episode ended at the last step (they start the next one at the next step).
     private var ended: [Bool]
     /// Slots whose episode ended by churn or the horizon: their next episode is a new user's.
     private var userDone: [Bool]
-    private var prepared: [Int]
+    /// The episode each slot starts at this step (−1: none).
+    private var starting: [Int]
     private var isReset = false
-    private var lastObservation: UnsafeMutablePointer<Float>
-    private var result = BlockResult(sessions: [], impressionSamples: [])
 
     /// - Parameters:
     ///   - count: slots (users stepped together).
-    ///   - users: the user ids episodes are drawn from (default: the whole population).
     ///   - seed: the first seed of the keyed streams (`mtfsim simulate --seed`; the world's own seed is `world`'s).
+    ///   - users: the user ids episodes are drawn from (default: the whole population).
+    ///   - threads: groups of slots stepped concurrently (at most `count`; results do not depend on it).
     public init(world: World, ranker: any Ranker, count: Int, seed: UInt64, users: Range<Int>? = nil,
-                firstEpisode: Int = 0, scope: EpisodeScope = .user) {
-        precondition(count > 0, "VectorEnvironment: at least one slot")
+                firstEpisode: Int = 0, scope: EpisodeScope = .user, threads: Int = 1) {
+        precondition(count > 0 && threads > 0, "VectorEnvironment: at least one slot and one thread")
         let population = world.population.count
         let users = users ?? 0..<population
         precondition(!users.isEmpty && users.lowerBound >= 0 && users.upperBound <= population,
@@ -134,18 +137,17 @@ public final class VectorEnvironment {
         self.scope = scope
         self.users = users
         self.firstEpisode = firstEpisode
+        self.seed = seed
         nextEpisode = firstEpisode
-        simulator = BlockSimulator(world: world, ranker: ranker, policy: FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace),
-                                   seed: seed, lanes: count, collectImpressions: false, userRange: users, reportsOutcomes: true)
-        rowOfSlot = Array(0..<count)
+        let groupCount = min(threads, count)
+        groups = (0..<groupCount).map { g in
+            let slots = (g * count / groupCount)..<((g + 1) * count / groupCount)
+            return SlotGroup(world: world, ranker: ranker, slots: slots, seed: seed, users: users, scope: scope)
+        }
         ended = [Bool](repeating: false, count: count)
         userDone = [Bool](repeating: true, count: count)
-        prepared = []
-        prepared.reserveCapacity(count)
-        lastObservation = .allocate(zeroed: count * world.stateLayout.dimension)
+        starting = [Int](repeating: -1, count: count)
     }
-
-    deinit { lastObservation.deallocate() }
 
     /// Starts a new episode in every slot and writes their first observations (`count × stateDimension`).
     ///
@@ -159,21 +161,19 @@ public final class VectorEnvironment {
             if let bad = episodes.first(where: { $0 < 0 }) { throw .negativeEpisode(bad) }
         }
         if let seed {
-            simulator.seed = seed
+            self.seed = seed
             nextEpisode = firstEpisode
+            for group in groups { group.simulator.seed = seed }
         }
-        simulator.lane = (0..<count).map { slot in
-            let e: Int
-            if let episodes { e = episodes[slot] } else { e = nextEpisode; nextEpisode += 1 }
-            return simulator.startEpisode(e, lane: slot)
-        }
-        if let episodes { nextEpisode = max(nextEpisode, (episodes.max() ?? 0) + 1) }
         for slot in 0..<count {
+            if let episodes { starting[slot] = episodes[slot] } else { starting[slot] = nextEpisode; nextEpisode += 1 }
             ended[slot] = false
             userDone[slot] = false
         }
+        if let episodes { nextEpisode = max(nextEpisode, (episodes.max() ?? 0) + 1) }
         isReset = true
-        prepare(Array(0..<count), observations: observations)
+        let starting = self.starting
+        run { group in group.reset(episodes: starting, observations: observations) }
     }
 
     /// Answers every slot's request with its row of `actions` (`count × actionDimension` raw fusion weights, clipped
@@ -184,68 +184,149 @@ public final class VectorEnvironment {
     ///   `.notReset` before the first reset.
     public func step(actions: UnsafePointer<Float>, into buffers: StepBuffers) throws(InputError) {
         guard isReset else { throw .notReset }
-        let a = actionDimension, space = world.actionSpace
+        let a = actionDimension
         for slot in 0..<count where !ended[slot] {
             for i in 0..<a where !actions[slot * a + i].isFinite { throw .notFinite(slot: slot, dimension: i) }
         }
-        let c = componentCount
-        prepared.removeAll(keepingCapacity: true)
         for slot in 0..<count {
-            if ended[slot] {
-                if userDone[slot] {
-                    simulator.lane[slot] = simulator.startEpisode(nextEpisode, lane: slot)
-                    nextEpisode += 1
-                }
-                ended[slot] = false
+            if ended[slot] && userDone[slot] {
+                starting[slot] = nextEpisode
+                nextEpisode += 1
+            } else {
+                starting[slot] = -1
+            }
+        }
+        let (ended, starting) = (self.ended, self.starting)
+        run { group in group.step(actions: actions, ended: ended, starting: starting, into: buffers) }
+        for group in groups {
+            for slot in group.slots {
+                self.ended[slot] = group.ended[slot - group.slots.lowerBound]
+                userDone[slot] = group.userDone[slot - group.slots.lowerBound]
+            }
+        }
+    }
+
+    /// Where each slot stands: the episode, user, session and request of its next observation.
+    public func position(slot: Int) -> Position {
+        let group = groups.first { $0.slots.contains(slot) }!
+        let lane = group.simulator.lane[slot - group.slots.lowerBound]
+        return Position(episode: lane.episode, user: lane.user, sessionIndex: lane.session,
+                        requestIndex: lane.observables.requestIndex)
+    }
+
+    /// Runs `body` on every group, concurrently when there are several.
+    private func run(_ body: (SlotGroup) -> Void) {
+        if groups.count == 1 { return body(groups[0]) }
+        let groups = UnsafeSendable(groups)
+        withoutActuallyEscaping(body) { body in
+            let work = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: groups.value.count) { g in work.value(groups.value[g]) }
+        }
+    }
+}
+
+/// A value handed to `concurrentPerform`'s workers, each of which touches only its own group's state.
+private struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// A contiguous range of slots with its own block simulator (one lane per slot).
+private final class SlotGroup {
+    let simulator: BlockSimulator
+    let slots: Range<Int>
+    let scope: VectorEnvironment.EpisodeScope
+    let stateDimension: Int, actionDimension: Int, componentCount: Int
+    /// The workspace row of each slot's prepared request (local slot indices throughout).
+    var rowOfSlot: [Int]
+    var ended: [Bool]
+    var userDone: [Bool]
+    var prepared: [Int]
+    let lastObservation: UnsafeMutablePointer<Float>
+    var result = BlockResult(sessions: [], impressionSamples: [])
+
+    init(world: World, ranker: any Ranker, slots: Range<Int>, seed: UInt64, users: Range<Int>,
+         scope: VectorEnvironment.EpisodeScope) {
+        self.slots = slots
+        self.scope = scope
+        stateDimension = world.stateLayout.dimension
+        actionDimension = world.actionSpace.dimension
+        componentCount = world.reward.componentCount
+        simulator = BlockSimulator(world: world, ranker: ranker,
+                                   policy: FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace),
+                                   seed: seed, lanes: slots.count, collectImpressions: false, userRange: users,
+                                   reportsOutcomes: true)
+        rowOfSlot = Array(0..<slots.count)
+        ended = [Bool](repeating: false, count: slots.count)
+        userDone = [Bool](repeating: true, count: slots.count)
+        prepared = []
+        prepared.reserveCapacity(slots.count)
+        lastObservation = .allocate(zeroed: slots.count * stateDimension)
+    }
+
+    deinit { lastObservation.deallocate() }
+
+    /// `episodes` and `observations` are indexed by global slot.
+    func reset(episodes: [Int], observations: UnsafeMutablePointer<Float>) {
+        simulator.lane = slots.enumerated().map { local, slot in simulator.startEpisode(episodes[slot], lane: local) }
+        for local in 0..<slots.count {
+            ended[local] = false
+            userDone[local] = false
+        }
+        prepare(Array(0..<slots.count), observations: observations)
+    }
+
+    /// One step of the group's slots; `ended` and `starting` (the episode a slot starts, or −1) are global.
+    func step(actions: UnsafePointer<Float>, ended endedBefore: [Bool], starting: [Int],
+              into buffers: VectorEnvironment.StepBuffers) {
+        let c = componentCount, a = actionDimension, space = simulator.world.actionSpace
+        prepared.removeAll(keepingCapacity: true)
+        for (local, slot) in slots.enumerated() {
+            if endedBefore[slot] {
+                if starting[slot] >= 0 { simulator.lane[local] = simulator.startEpisode(starting[slot], lane: local) }
+                ended[local] = false
                 buffers.rewards[slot] = 0
                 buffers.elapsedMinutes[slot] = 0
                 buffers.terminated[slot] = 0
                 buffers.truncated[slot] = 0
                 buffers.sessionEnd[slot] = 0
                 (buffers.components + slot * c).update(repeating: 0, count: c)
-                prepared.append(slot)
+                prepared.append(local)
                 continue
             }
-            withClipped(actions + slot * a, space: space) { clippedAction in
-                simulator.answer(lane: slot, row: rowOfSlot[slot], action: clippedAction, result: &result)
+            withClipped(actions + slot * a, space: space) { action in
+                simulator.answer(lane: local, row: rowOfSlot[local], action: action, result: &result)
             }
-            let outcome = simulator.lane[slot].outcome
+            let outcome = simulator.lane[local].outcome
             buffers.rewards[slot] = outcome.reward
             buffers.elapsedMinutes[slot] = outcome.elapsedMinutes
             buffers.sessionEnd[slot] = outcome.sessionEnd ? 1 : 0
-            (buffers.components + slot * c).update(from: simulator.outcomeComponents + slot * c, count: c)
-            let userEnded = !simulator.lane[slot].active
+            (buffers.components + slot * c).update(from: simulator.outcomeComponents + local * c, count: c)
+            let userEnded = !simulator.lane[local].active
             switch scope {
             case .user:
                 buffers.terminated[slot] = outcome.terminated ? 1 : 0
                 buffers.truncated[slot] = outcome.truncated ? 1 : 0
-                ended[slot] = userEnded
+                ended[local] = userEnded
             case .session:
                 // The session's own end: the user's leave, or its request cap.
                 buffers.terminated[slot] = outcome.sessionEnd && !outcome.sessionCapped ? 1 : 0
                 buffers.truncated[slot] = outcome.sessionCapped ? 1 : 0
-                ended[slot] = outcome.sessionEnd
+                ended[local] = outcome.sessionEnd
             }
-            userDone[slot] = userEnded
-            if !ended[slot] { prepared.append(slot) }
-        }
-        let s = stateDimension
-        for slot in 0..<count where ended[slot] {
-            (buffers.observations + slot * s).update(from: lastObservation + slot * s, count: s)
+            userDone[local] = userEnded
+            if ended[local] {
+                (buffers.observations + slot * stateDimension).update(from: lastObservation + local * stateDimension,
+                                                                      count: stateDimension)
+            } else {
+                prepared.append(local)
+            }
         }
         prepare(prepared, observations: buffers.observations)
     }
 
-    /// Where each slot stands: the episode, user, session and request of its next observation.
-    public func position(slot: Int) -> Position {
-        let lane = simulator.lane[slot]
-        return Position(episode: lane.episode, user: lane.user, sessionIndex: lane.session,
-                        requestIndex: lane.observables.requestIndex)
-    }
-
     /// Runs `body` with `action` clipped to the box: in place when it is inside (the common case, no copy).
-    private func withClipped(_ action: UnsafePointer<Float>, space: ActionSpace,
-                             _ body: (UnsafePointer<Float>) -> Void) {
+    private func withClipped(_ action: UnsafePointer<Float>, space: ActionSpace, _ body: (UnsafePointer<Float>) -> Void) {
         var inside = true
         for i in 0..<space.dimension where action[i] < space.low[i] || action[i] > space.high[i] { inside = false }
         if inside { return body(action) }
@@ -255,16 +336,16 @@ public final class VectorEnvironment {
         }
     }
 
-    /// Prepares the requests of `slots` and writes their observations.
-    private func prepare(_ slots: [Int], observations: UnsafeMutablePointer<Float>) {
-        guard !slots.isEmpty else { return }
-        simulator.prepare(active: slots)
-        let s = stateDimension
+    /// Prepares the requests of local slots `locals` and writes their observations (global rows).
+    private func prepare(_ locals: [Int], observations: UnsafeMutablePointer<Float>) {
+        guard !locals.isEmpty else { return }
+        simulator.prepare(active: locals)
+        let s = stateDimension, offset = slots.lowerBound
         simulator.states.withUnsafeBufferPointer { states in
-            for (row, slot) in slots.enumerated() {
-                rowOfSlot[slot] = row
-                (observations + slot * s).update(from: states.baseAddress! + row * s, count: s)
-                (lastObservation + slot * s).update(from: states.baseAddress! + row * s, count: s)
+            for (row, local) in locals.enumerated() {
+                rowOfSlot[local] = row
+                (observations + (offset + local) * s).update(from: states.baseAddress! + row * s, count: s)
+                (lastObservation + local * s).update(from: states.baseAddress! + row * s, count: s)
             }
         }
     }

@@ -12,11 +12,11 @@ final class CEnvironment {
     let count: Int, stateDimension: Int, actionDimension: Int, componentCount: Int
 
     init(_ environment: String? = "tiny", yaml: String? = nil, seed: UInt64, count: Int = 1, users: String = "all",
-         scope: Int32 = 0) throws {
+         scope: Int32 = 0, threads: Int32 = 1) throws {
         var error = [CChar](repeating: 0, count: 512)
         let made: OpaquePointer? = withOptionalCString(environment) { name in
             withOptionalCString(yaml) { text in
-                mtfsim_env_create(name, text, nil, seed, Int32(count), users, 0, scope, &error, error.count)
+                mtfsim_env_create(name, text, nil, seed, Int32(count), users, 0, scope, threads, &error, error.count)
             }
         }
         guard let made else { throw CreateError(message: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
@@ -161,6 +161,30 @@ struct CABITests {
         }
         let episodes = env.positions().map(\.episode)
         #expect(Set(episodes).count == 3 && episodes.allSatisfy { $0 >= 3 }, "new, distinct episode numbers: \(episodes)")
+    }
+
+    @Test func resultsDoNotDependOnTheThreadCount() throws {
+        func trajectory(threads: Int32) throws -> [CEnvironment.Step] {
+            let env = try CEnvironment(seed: 4, count: 5, threads: threads)
+            #expect(env.reset().status == 0)
+            var rng = RandomStream(seed: 77)
+            let world = try World(config: try EnvironmentLoader.resolve("tiny").config, seed: 4)
+            let space = world.actionSpace
+            return (0..<400).map { _ in
+                let actions = (0..<(5 * env.actionDimension)).map { i in
+                    let d = i % env.actionDimension
+                    return space.low[d] + Float(rng.nextUniform()) * (space.high[d] - space.low[d])
+                }
+                return env.step(actions).step
+            }
+        }
+        let one = try trajectory(threads: 1)
+        #expect(one.contains { $0.terminated.contains(1) || $0.truncated.contains(1) }, "episodes end and restart")
+        for threads: Int32 in [2, 3, 5] {
+            let other = try trajectory(threads: threads)
+            #expect(other.map(\.observations) == one.map(\.observations), "threads \(threads)")
+            #expect(other.map(\.rewards) == one.map(\.rewards) && other.map(\.terminated) == one.map(\.terminated))
+        }
     }
 
     @Test func sessionScopeEndsEpisodesAtTheSessionsEnd() throws {
