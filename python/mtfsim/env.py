@@ -56,7 +56,7 @@ class Env(gym.Env[np.ndarray, np.ndarray]):
         ``(seed, e)``, as episode ``e`` of a ``simulate`` log.
 
     ``reset(options={"episode": e})`` starts episode ``e`` (to step a logged episode again). ``info`` of a step
-    carries ``reward_components`` (name → value), ``elapsed_minutes``, ``session_end``, and the ``episode``,
+    carries ``reward_components`` (name → value), ``elapsed_minutes``, ``session_end``, and the ``episode_id``,
     ``user``, ``session_index`` and ``request_index`` of the request answered. When an episode ends, the
     observation returned is a copy of its last state (no request follows). Actions outside the bounds are clipped
     to them; NaN actions or a wrong shape raise ``ValueError``.
@@ -127,7 +127,7 @@ class Env(gym.Env[np.ndarray, np.ndarray]):
 
     def _position_info(self) -> dict[str, Any]:
         native = self._native
-        return {"episode": int(native.episodes[0]), "user": int(native.users[0]),
+        return {"episode_id": int(native.episodes[0]), "user": int(native.users[0]),
                 "session_index": int(native.session_indices[0]), "request_index": int(native.request_indices[0])}
 
     def close(self) -> None:

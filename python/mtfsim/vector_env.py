@@ -26,7 +26,7 @@ class VectorEnv(gym.vector.VectorEnv):
     ignored, the reward is 0). Episodes are numbered in the order users start them, so the same seed gives the same
     users and streams whatever else runs. ``infos`` hold arrays over users: ``reward_components``
     (``num_envs × components``, names in ``reward_component_names``), ``elapsed_minutes``, ``session_end``,
-    ``episode``, ``user``, ``session_index`` and ``request_index`` (of the request answered), each with its
+    ``episode_id``, ``user``, ``session_index`` and ``request_index`` (of the request answered), each with its
     ``_name`` mask.
     """
 
@@ -96,7 +96,7 @@ class VectorEnv(gym.vector.VectorEnv):
 
     def _position_info(self) -> dict[str, Any]:
         native = self._native
-        infos: dict[str, Any] = {"episode": native.episodes.copy(), "user": native.users.copy(),
+        infos: dict[str, Any] = {"episode_id": native.episodes.copy(), "user": native.users.copy(),
                                  "session_index": native.session_indices.copy(),
                                  "request_index": native.request_indices.copy()}
         for key in list(infos):
