@@ -1,13 +1,18 @@
 # Entry points for a fresh machine: each target installs the system packages it needs first.
 #   make run   — build in release and run `mtfsim simulate` on the default (embedded) short-video environment,
 #                writing its episode log to logs/<env>-seed1-<time>.sqlite
-#   make test  — run the whole test suite
+#   make test  — run the whole test suite: Swift, then the Python package's pytest suite in .venv
 #   make bench — build in release and run every benchmark
+#   make python       — .venv with the Python package (builds libMTFSimC.so) and its test extras
+#   make side-by-side — .venv-d3rlpy with d3rlpy (and torch): the d3rlpy round trips and python/examples/d3rlpy_side_by_side.py
 
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
+PYTHON ?= python3
+VENV := .venv
+VENV_D3RLPY := .venv-d3rlpy
 
-.PHONY: deps run test bench
+.PHONY: deps python-system run test bench python side-by-side
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -16,12 +21,34 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# Python's venv and pip (Debian splits them out of python3; other Pythons carry them).
+python-system:
+	@if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+		echo "installing: python3-venv python3-pip"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv python3-pip; \
+	fi
+
+# The package is installed as users install it (pip install ./python), which builds the release library.
+python: deps python-system
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet './python[test]'
+
+side-by-side: deps python-system
+	@[ -x $(VENV_D3RLPY)/bin/python ] || $(PYTHON) -m venv $(VENV_D3RLPY)
+	$(VENV_D3RLPY)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_D3RLPY)/bin/python -m pip install --quiet './python[test,d3rlpy]'
+	swift build -c release --product mtfsim
+	cd python && ../$(VENV_D3RLPY)/bin/python -m pytest -q -m d3rlpy tests
+	$(VENV_D3RLPY)/bin/python python/examples/d3rlpy_side_by_side.py --cli .build/release/mtfsim
+
 run: deps
 	swift build -c release --product mtfsim
 	.build/release/mtfsim simulate
 
-test: deps
+test: deps python
 	swift test --disable-xctest
+	cd python && ../$(VENV)/bin/python -m pytest -q
 
 bench: deps
 	swift build -c release --product mtfsim

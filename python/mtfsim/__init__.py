@@ -29,10 +29,13 @@ def __getattr__(name: str) -> Any:
     if name in ("Env", "VectorEnv"):
         if importlib.util.find_spec("gymnasium") is None:
             raise ImportError(f"mtfsim.{name} needs gymnasium: pip install 'mtfsim[gymnasium]' (or pip install gymnasium)")
-        from .env import Env
+        if name == "Env":
+            from .env import Env
+
+            return Env
         from .vector_env import VectorEnv
 
-        return {"Env": Env, "VectorEnv": VectorEnv}[name]
+        return VectorEnv
     raise AttributeError(f"module 'mtfsim' has no attribute {name!r}")
 
 

@@ -7,13 +7,19 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from ._native import NativeEnvironment
 from .env import action_space, observation_space
 
 __all__ = ["VectorEnv"]
+
+try:
+    from gymnasium.vector import AutoresetMode
+
+    NEXT_STEP: Any = AutoresetMode.NEXT_STEP
+except ImportError:  # Gymnasium 1.0 (d3rlpy pins it) has only the next-step mode, and no enum for it.
+    NEXT_STEP = "NextStep"
 
 
 class VectorEnv(gym.vector.VectorEnv):
@@ -30,7 +36,7 @@ class VectorEnv(gym.vector.VectorEnv):
     ``_name`` mask.
     """
 
-    metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": NEXT_STEP}
 
     def __init__(
         self,
