@@ -50,9 +50,10 @@ test: deps python
 	swift test --disable-xctest
 	cd python && ../$(VENV)/bin/python -m pytest -q
 
-bench: deps
+bench: deps python
 	swift build -c release --product mtfsim
 	.build/release/mtfsim bench numerics
 	.build/release/mtfsim bench simulate
 	.build/release/mtfsim bench log
 	.build/release/mtfsim bench ranker
+	$(VENV)/bin/python python/benchmarks/env_speed.py --cli .build/release/mtfsim
