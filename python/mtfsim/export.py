@@ -284,10 +284,11 @@ def save_d3rlpy(log: EpisodeLog | str | os.PathLike[str], out: str | os.PathLike
     with open(out, "w+b") as f:
         dataset.dump(f)
     s, r = p.steps, p.steps.run
-    np.savez(time_path(out), episode=s.episode, terminated=p.terminated, truncated=p.truncated,
-             state_names=np.array(r.state_names), action_names=np.array(r.action_names),
-             reward_component_names=np.array(r.reward_component_names), run=np.int64(r.id),
-             **_info_columns(p))
+    arrays: dict[str, Any] = {
+        "episode": s.episode, "terminated": p.terminated, "truncated": p.truncated,
+        "state_names": np.array(r.state_names), "action_names": np.array(r.action_names),
+        "reward_component_names": np.array(r.reward_component_names), "run": np.int64(r.id), **_info_columns(p)}
+    np.savez(time_path(out), **arrays)
     return dataset
 
 

@@ -40,8 +40,9 @@ def expected_flags(ref: Reference) -> tuple[np.ndarray, np.ndarray]:
 def expected_transition_minutes(ref: Reference) -> np.ndarray:
     out = []
     for i, (e, s, _) in enumerate(ref.keys):
-        gap = ref.sessions[(e, s)][1]
-        out.append(ref.elapsed[i] + gap if ref.session_end[i] and gap is not None else ref.elapsed[i])
+        gap, minutes = ref.sessions[(e, s)][1], ref.elapsed[i]
+        assert minutes is not None, "the test logs have step times"
+        out.append(minutes + gap if ref.session_end[i] and gap is not None else minutes)
     return np.array(out)
 
 
@@ -78,9 +79,9 @@ def test_parquet_round_trip_with_pyarrow(any_log: Path, tmp_path: Path) -> None:
 
     ref = reference(any_log)
     out = tmp_path / "steps.parquet"
-    rows = to_parquet(any_log, out, row_group_size=128)
+    written = to_parquet(any_log, out, row_group_size=128)
     n = len(ref.keys)
-    assert rows == n
+    assert written == n
     file = pq.ParquetFile(out)
     assert file.metadata.num_row_groups == -(-n // 128)  # written in row groups
     table = file.read()

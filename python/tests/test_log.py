@@ -131,7 +131,9 @@ def test_elapsed_time(churn_log: Path) -> None:
     time = steps.time_minutes
     into = 0.0  # minutes into the session, summed request by request
     for i, (e, s, r) in enumerate(ref.keys):
-        into = 0.0 if r == 0 else into + ref.elapsed[i - 1]
+        previous = ref.elapsed[i - 1] if r > 0 else 0.0
+        assert previous is not None
+        into = 0.0 if r == 0 else into + previous
         assert time[i] == ref.sessions[(e, s)][0] + into
     # the clock runs on: the next request of an episode is at this one plus the transition's minutes
     inner = ~steps.episode_last
@@ -167,7 +169,7 @@ def test_sessions_and_impressions(churn_log: Path) -> None:
     assert impressions.examined.tolist() == [bool(r[7]) for r in rows]
     assert same_bits(impressions.watch_seconds, np.array([r[8] for r in rows]))
     # per session, the impressions add up to the session's count
-    per = {}
+    per: dict[tuple[int, int], int] = {}
     for e, s in zip(impressions.episode.tolist(), impressions.session_index.tolist()):
         per[(e, s)] = per.get((e, s), 0) + 1
     assert [per.get(k, 0) for k in zip(sessions.episode.tolist(), sessions.session_index.tolist())] == \
@@ -279,6 +281,7 @@ def test_a_log_without_step_times_reads_nan(tiny_log: Path, tmp_path: Path) -> N
 def test_empty_steps_object_is_consistent(tiny_log: Path) -> None:
     with open_log(tiny_log) as log:
         steps = log.steps()
-    empty = Steps(**{f: (v[:0] if isinstance(v, np.ndarray) else v) for f, v in vars(steps).items()})
+    empty = Steps(**{f: (v[:0] if isinstance(v, np.ndarray) else v)  # type: ignore[arg-type]
+                     for f, v in vars(steps).items()})
     assert len(empty) == 0 and empty.next_observations().shape == (0, steps.observations.shape[1])
     assert empty.time_minutes.shape == (0,) and empty.episode_bounds()[0].shape == (0,)
