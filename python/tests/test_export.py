@@ -349,3 +349,13 @@ def test_cli_exports_the_chosen_run(two_run_log: Path, churn_log: Path, tmp_path
     direct = tmp_path / "direct.parquet"
     to_parquet(churn_log, direct)
     assert table.drop_columns([]).equals(pq.read_table(direct))
+
+
+def test_cli_without_d3rlpy_says_how_to_install_it(tiny_log: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("d3rlpy") is not None:
+        pytest.skip("d3rlpy is installed here")
+    out = tmp_path / "data.h5"
+    one_line_exit_2(run_module("export", str(tiny_log), "--to", "d3rlpy", str(out)), "needs d3rlpy", "pip install")
+    assert not out.exists()
