@@ -57,7 +57,8 @@ enum CLI {
         let started = Date()
         private let stdoutURL: URL, stderrURL: URL
 
-        init(_ arguments: [String], in directory: URL) throws {
+        /// `environment`: variables set for the child on top of this process's environment.
+        init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
             self.arguments = arguments
             let tag = UUID().uuidString
             stdoutURL = directory.appendingPathComponent(".stdout-\(tag)")
@@ -67,6 +68,9 @@ enum CLI {
             process.executableURL = try CLI.binary()
             process.arguments = arguments
             process.currentDirectoryURL = directory
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
             process.standardError = try FileHandle(forWritingTo: stderrURL)
@@ -91,8 +95,8 @@ enum CLI {
     }
 
     /// Runs `mtfsim arguments…` in `directory` to completion.
-    static func run(_ arguments: [String], in directory: URL) throws -> Result {
-        try Child(arguments, in: directory).wait()
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Result {
+        try Child(arguments, in: directory, environment: environment).wait()
     }
 }
 

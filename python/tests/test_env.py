@@ -15,21 +15,6 @@ from gymnasium.utils.env_checker import check_env
 
 import mtfsim
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-
-
-def cli() -> str:
-    """The mtfsim CLI that writes the reference logs."""
-    given = os.environ.get("MTFSIM_CLI")
-    if given:
-        return given
-    for build in ("debug", "release"):
-        path = REPOSITORY / ".build" / build / "mtfsim"
-        if path.is_file():
-            return str(path)
-    pytest.skip("no mtfsim CLI built (swift build --product mtfsim) and MTFSIM_CLI not set")
-
-
 def logged_steps(path: Path) -> dict[int, dict[str, np.ndarray]]:
     """Each episode's steps of a log, decoded independently of mtfsim.log."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -52,9 +37,9 @@ def logged_steps(path: Path) -> dict[int, dict[str, np.ndarray]]:
 
 
 @pytest.fixture(scope="module")
-def mixture_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def mixture_log(cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("logs") / "tiny-mixture.sqlite"
-    subprocess.run([cli(), "simulate", "--env", "tiny", "--seed", "3", "--sessions", "120", "--policy", "mixture",
+    subprocess.run([str(cli), "simulate", "--env", "tiny", "--seed", "3", "--sessions", "120", "--policy", "mixture",
                     "--log", str(path)], check=True, capture_output=True)
     return path
 
