@@ -15,6 +15,7 @@ from gymnasium.utils.env_checker import check_env
 
 import mtfsim
 
+
 def logged_steps(path: Path) -> dict[int, dict[str, np.ndarray]]:
     """Each episode's steps of a log, decoded independently of mtfsim.log."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
