@@ -33,6 +33,18 @@ def action_space(description: dict[str, Any]) -> spaces.Box:
                       dtype=np.float32)
 
 
+def describe(target: Any, native: NativeEnvironment) -> None:
+    """Sets the names, the single-user spaces and the baseline weights of `native` on an environment."""
+    d = native.description
+    target.description = d
+    target.state_names = d["state_names"]
+    target.action_names = d["action_names"]
+    target.reward_component_names = d["reward_component_names"]
+    target.baseline = np.asarray(d["action_baseline"], np.float32)
+    target.single_observation_space = observation_space(native.state_dimension)
+    target.single_action_space = action_space(d)
+
+
 class Env(gym.Env[np.ndarray, np.ndarray]):
     """A simulated feed user reacting to the ranking fused with the agent's weights.
 
@@ -80,14 +92,9 @@ class Env(gym.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"render_mode {render_mode!r}: MTFSim environments do not render")
         self._native = NativeEnvironment(environment, yaml=yaml, ranker=ranker, seed=seed, count=1, users=users,
                                          first_episode=first_episode, episode_scope=episode_scope)
-        d = self._native.description
-        self.description = d
-        self.state_names: list[str] = d["state_names"]
-        self.action_names: list[str] = d["action_names"]
-        self.reward_component_names: list[str] = d["reward_component_names"]
-        self.observation_space = observation_space(self._native.state_dimension)
-        self.action_space = action_space(d)
-        self.baseline = np.asarray(d["action_baseline"], np.float32)
+        describe(self, self._native)
+        self.observation_space = self.single_observation_space
+        self.action_space = self.single_action_space
         self._episode_over = True
         self._started = False
         self._action_shape = (self._native.action_dimension,)

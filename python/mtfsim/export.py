@@ -236,19 +236,22 @@ def to_d3rlpy(log: EpisodeLog | str | os.PathLike[str], run: int | None = None,
     `timeouts` = the horizon (or the log's end). d3rlpy splits episodes at terminals and timeouts; every exported
     episode ends in exactly one (checked), so each d3rlpy episode is one log episode, in order. Elapsed time does
     not fit an MDPDataset: `save_d3rlpy` writes it beside the dataset. Imports d3rlpy (and torch)."""
-    from d3rlpy.dataset import MDPDataset
+    return _mdp(_prepared(log, run, incomplete))
 
+
+def _prepared(log: EpisodeLog | str | os.PathLike[str], run: int | None, incomplete: Incomplete) -> Prepared:
+    """`prepare` on a log given as an open `EpisodeLog` or a path (opened and closed here)."""
     episode_log, owned = _open(log)
     try:
-        p = prepare(episode_log, run, incomplete)
+        return prepare(episode_log, run, incomplete)
     finally:
         if owned:
             episode_log.close()
-    return _mdp(p, MDPDataset)
 
 
-def _mdp(p: Prepared, mdp: Any) -> Any:
+def _mdp(p: Prepared) -> Any:
     from d3rlpy.constants import ActionSpace
+    from d3rlpy.dataset import MDPDataset as mdp
 
     s = p.steps
     return mdp(observations=np.array(s.observations), actions=np.array(s.actions),
@@ -271,15 +274,8 @@ def save_d3rlpy(log: EpisodeLog | str | os.PathLike[str], out: str | os.PathLike
     `.npz` whose rows line up with the dataset's transitions (episodes in order): `episode`, `session_index`,
     `request_index`, `session_end`, `terminated`, `truncated`, `cut`, `elapsed_minutes`, `transition_minutes`,
     `time_minutes`, `log_density`, `reward_components`, and the dimension names. Returns the dataset."""
-    from d3rlpy.dataset import MDPDataset
-
-    episode_log, owned = _open(log)
-    try:
-        p = prepare(episode_log, run, incomplete)
-    finally:
-        if owned:
-            episode_log.close()
-    dataset = _mdp(p, MDPDataset)
+    p = _prepared(log, run, incomplete)
+    dataset = _mdp(p)
     out = os.fspath(out)
     with open(out, "w+b") as f:
         dataset.dump(f)

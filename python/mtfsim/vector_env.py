@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium.vector.utils import batch_space
 
 from ._native import NativeEnvironment
-from .env import action_space, observation_space
+from .env import describe
 
 __all__ = ["VectorEnv"]
 
@@ -53,17 +53,10 @@ class VectorEnv(gym.vector.VectorEnv):
     ) -> None:
         self._native = NativeEnvironment(environment, yaml=yaml, ranker=ranker, seed=seed, count=num_envs, users=users,
                                          first_episode=first_episode, episode_scope=episode_scope, threads=threads)
-        d = self._native.description
-        self.description = d
         self.num_envs = num_envs
-        self.state_names: list[str] = d["state_names"]
-        self.action_names: list[str] = d["action_names"]
-        self.reward_component_names: list[str] = d["reward_component_names"]
-        self.single_observation_space = observation_space(self._native.state_dimension)
-        self.single_action_space = action_space(d)
+        describe(self, self._native)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self.baseline = np.asarray(d["action_baseline"], np.float32)
         self._mask = np.ones(num_envs, bool)
         self._started = False
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import mtfsim
+from mtfsim.vector_env import NEXT_STEP
 
 
 def random_actions(env: mtfsim.VectorEnv, rng: np.random.Generator) -> np.ndarray:
@@ -18,7 +18,8 @@ def random_actions(env: mtfsim.VectorEnv, rng: np.random.Generator) -> np.ndarra
 
 def test_spaces_metadata_and_shapes() -> None:
     env = mtfsim.VectorEnv(4, "tiny")
-    assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    assert env.metadata["autoreset_mode"] == getattr(gym.vector, "AutoresetMode", None).NEXT_STEP \
+        if hasattr(gym.vector, "AutoresetMode") else NEXT_STEP
     assert env.observation_space == batch_space(env.single_observation_space, 4)
     assert env.action_space == batch_space(env.single_action_space, 4)
     observations, infos = env.reset(seed=1)
