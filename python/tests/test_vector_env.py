@@ -18,8 +18,8 @@ def random_actions(env: mtfsim.VectorEnv, rng: np.random.Generator) -> np.ndarra
 
 def test_spaces_metadata_and_shapes() -> None:
     env = mtfsim.VectorEnv(4, "tiny")
-    assert env.metadata["autoreset_mode"] == getattr(gym.vector, "AutoresetMode", None).NEXT_STEP \
-        if hasattr(gym.vector, "AutoresetMode") else NEXT_STEP
+    modes = getattr(gym.vector, "AutoresetMode", None)   # Gymnasium ≥ 1.1; 1.0 knows only next-step
+    assert env.metadata["autoreset_mode"] == (modes.NEXT_STEP if modes else NEXT_STEP)
     assert env.observation_space == batch_space(env.single_observation_space, 4)
     assert env.action_space == batch_space(env.single_action_space, 4)
     observations, infos = env.reset(seed=1)
