@@ -34,9 +34,14 @@ python: deps python-system
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet './python[test]'
 
+# torch: a CPU-only wheel from $(TORCH_WHEELS) when the machine has one (PyPI's default build carries CUDA, ~5 GB).
+TORCH_WHEELS ?= /opt/wheels
+
 side-by-side: deps python-system
 	@[ -x $(VENV_D3RLPY)/bin/python ] || $(PYTHON) -m venv $(VENV_D3RLPY)
 	$(VENV_D3RLPY)/bin/python -m pip install --quiet --upgrade pip
+	@wheel=$$(ls $(TORCH_WHEELS)/torch-*cpu*.whl 2>/dev/null | head -1); \
+	if [ -n "$$wheel" ]; then $(VENV_D3RLPY)/bin/python -m pip install --quiet "$$wheel"; fi
 	$(VENV_D3RLPY)/bin/python -m pip install --quiet './python[test,d3rlpy]'
 	swift build -c release --product mtfsim
 	cd python && ../$(VENV_D3RLPY)/bin/python -m pytest -q -m d3rlpy tests

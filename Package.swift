@@ -72,7 +72,7 @@ let package = Package(
         ),
 
         // MARK: C ABI (a dynamic library for Python and C callers; declarations in python/mtfsim/include/mtfsim.h)
-        .target(name: "MTFSimC", dependencies: ["Numerics", "Simulator", "Rollout"], swiftSettings: internalChecks),
+        .target(name: "MTFSimC", dependencies: ["Numerics", "Simulator", "Rollout", "Agents"], swiftSettings: internalChecks),
 
         // MARK: Command-line tool (thin: parses, calls the library, prints)
         .executableTarget(

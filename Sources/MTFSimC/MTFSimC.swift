@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 import Numerics
 import Rollout
@@ -22,15 +23,19 @@ enum Status: Int32 {
     case ranker = 5
     /// A caller's text buffer is too small (the needed size is reported).
     case bufferTooSmall = 6
+    /// A policy spec or checkpoint could not be resolved for this world.
+    case policy = 7
 }
 
 /// The revision of this ABI: a caller built against another revision must refuse the library.
-let abiVersion: Int32 = 1
+let abiVersion: Int32 = 2
 
 /// One environment behind an opaque C handle, with the message of its last failure.
 final class EnvironmentHandle {
     let environment: VectorEnvironment
     let description: String
+    /// MTFSim policies resolved against this environment's world, by spec (`mtfsim_env_act`).
+    var policies: [String: any FusionPolicy] = [:]
     /// NUL-terminated, owned by the handle; replaced by the next failure.
     private(set) var lastError: UnsafeMutablePointer<CChar> = strdup("")
 
@@ -229,6 +234,41 @@ public func mtfsim_env_step(_ env: OpaquePointer?, _ actions: UnsafePointer<Floa
         return h.fail(.notReset, "step: \(VectorEnvironment.InputError.notReset)")
     } catch {
         return h.fail(.invalidAction, "step: \(error)")
+    }
+    return Status.ok.rawValue
+}
+
+/// The raw fusion weights that MTFSim policy `spec` (`baseline`, `fixed:…`, `mixture:…`, or a checkpoint of `mtfsim
+/// train` / `train-offline`, as `simulate --policy` takes) chooses for every slot's current request, into `actions`
+/// (`actions_count` = count × action dimension). Exploration draws from the episodes' keyed policy streams as in
+/// `simulate --policy`, so stepping with these actions reproduces that run; call once per step. The policy is
+/// loaded on first use and kept for the handle's life.
+@_cdecl("mtfsim_env_act")
+public func mtfsim_env_act(_ env: OpaquePointer?, _ spec: UnsafePointer<CChar>?, _ actions: UnsafeMutablePointer<Float>?,
+                           _ actionsCount: Int64) -> Int32 {
+    guard let h = handle(env) else { return Status.invalidArgument.rawValue }
+    let e = h.environment
+    guard let spec, let actions else { return h.fail(.invalidArgument, "act: the policy spec or the actions buffer is null") }
+    guard actionsCount == Int64(e.count * e.actionDimension) else {
+        return h.fail(.invalidArgument,
+                      "act: expected room for \(e.count) × \(e.actionDimension) = \(e.count * e.actionDimension) action values, got \(actionsCount)")
+    }
+    let name = String(cString: spec)
+    let policy: any FusionPolicy
+    if let known = h.policies[name] {
+        policy = known
+    } else {
+        do {
+            policy = try PolicyResolver.resolve(name, world: e.world)
+        } catch {
+            return h.fail(.policy, "policy \(name): \(error)")
+        }
+        h.policies[name] = policy
+    }
+    do {
+        try e.act(policy, into: actions)
+    } catch {
+        return h.fail(.notReset, "act: \(error)")
     }
     return Status.ok.rawValue
 }

@@ -12,7 +12,9 @@ import Simulator
 /// the same user's next session when the user returned. Episodes are numbered in the order slots start them, from
 /// `firstEpisode`; episode `e` meets user `users.lowerBound + e mod users.count` and draws from the keyed streams
 /// of (`seed`, `e`, session), exactly as `mtfsim simulate --seed` does, so the logged actions of a `simulate` log,
-/// stepped here, reproduce its episodes (the streams of the policy are not used: the caller acts).
+/// stepped here, reproduce its episodes. The caller acts; `act(_:into:)` lets one of MTFSim's own policies choose
+/// instead, with the policy streams `simulate --policy` uses, so that baselines and checkpoints are evaluated on
+/// exactly the episodes an outside agent meets.
 ///
 /// Autoreset follows Gymnasium 1.x's default (next-step) mode: the step that ends a slot's episode returns the
 /// episode's final observation, a copy of its last state (no request follows; the flags say why), and the slot's
@@ -206,6 +208,20 @@ public final class VectorEnvironment {
         }
     }
 
+    /// The raw fusion weights `policy` chooses for every slot's current request, into `actions`
+    /// (`count × actionDimension`). Exploration draws from each episode's keyed policy stream, as in `mtfsim simulate
+    /// --policy`, so stepping with these actions reproduces that run's episodes; each call advances the streams, so
+    /// call it once per step. A slot whose episode ended at the last step gets the baseline (its next step ignores it).
+    ///
+    /// - Throws: `.notReset` before the first reset.
+    public func act(_ policy: any FusionPolicy, into actions: UnsafeMutablePointer<Float>) throws(InputError) {
+        guard isReset else { throw .notReset }
+        precondition(policy.actionSpace.dimension == actionDimension,
+                     "VectorEnvironment.act: the policy has \(policy.actionSpace.dimension) weights, the world \(actionDimension)")
+        let ended = self.ended
+        run { group in group.act(policy, ended: ended, into: actions) }
+    }
+
     /// Where each slot stands: the episode, user, session and request of its next observation.
     public func position(slot: Int) -> Position {
         let group = groups.first { $0.slots.contains(slot) }!
@@ -242,6 +258,9 @@ private final class SlotGroup {
     var ended: [Bool]
     var userDone: [Bool]
     var prepared: [Int]
+    /// The local slots whose requests were last prepared, in the row order of `simulator.states`.
+    var preparedRows: [Int]
+    var policyOutput: PolicyOutput
     let lastObservation: UnsafeMutablePointer<Float>
     var result = BlockResult(sessions: [], impressionSamples: [])
 
@@ -261,6 +280,9 @@ private final class SlotGroup {
         userDone = [Bool](repeating: true, count: slots.count)
         prepared = []
         prepared.reserveCapacity(slots.count)
+        preparedRows = []
+        preparedRows.reserveCapacity(slots.count)
+        policyOutput = PolicyOutput(batch: slots.count, actionDimension: actionDimension)
         lastObservation = .allocate(zeroed: slots.count * stateDimension)
     }
 
@@ -325,6 +347,25 @@ private final class SlotGroup {
         prepare(prepared, observations: buffers.observations)
     }
 
+    /// `policy`'s actions for the prepared requests (global rows of `actions`); the baseline for slots that `ended`.
+    func act(_ policy: any FusionPolicy, ended: [Bool], into actions: UnsafeMutablePointer<Float>) {
+        let a = actionDimension, baseline = simulator.world.actionSpace.baseline
+        for slot in slots where ended[slot] {
+            for i in 0..<a { actions[slot * a + i] = baseline[i] }
+        }
+        guard !preparedRows.isEmpty else { return }
+        for (r, l) in preparedRows.enumerated() { simulator.streams[r] = simulator.lane[l].policyStream }
+        simulator.streams.withUnsafeMutableBufferPointer { s in
+            policy.act(states: simulator.states, streams: s.baseAddress!, into: &policyOutput)
+        }
+        for (r, l) in preparedRows.enumerated() { simulator.lane[l].policyStream = simulator.streams[r] }
+        policyOutput.actions.withUnsafeBufferPointer { chosen in
+            for (r, l) in preparedRows.enumerated() {
+                (actions + (slots.lowerBound + l) * a).update(from: chosen.baseAddress! + r * a, count: a)
+            }
+        }
+    }
+
     /// Runs `body` with `action` clipped to the box: in place when it is inside (the common case, no copy).
     private func withClipped(_ action: UnsafePointer<Float>, space: ActionSpace, _ body: (UnsafePointer<Float>) -> Void) {
         var inside = true
@@ -338,7 +379,9 @@ private final class SlotGroup {
 
     /// Prepares the requests of local slots `locals` and writes their observations (global rows).
     private func prepare(_ locals: [Int], observations: UnsafeMutablePointer<Float>) {
+        preparedRows.removeAll(keepingCapacity: true)
         guard !locals.isEmpty else { return }
+        preparedRows.append(contentsOf: locals)
         simulator.prepare(active: locals)
         let s = stateDimension, offset = slots.lowerBound
         simulator.states.withUnsafeBufferPointer { states in

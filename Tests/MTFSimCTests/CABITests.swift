@@ -55,6 +55,12 @@ final class CEnvironment {
         return (status, s)
     }
 
+    func act(_ policy: String) -> (status: Int32, actions: [Float]) {
+        var actions = [Float](repeating: .nan, count: count * actionDimension)
+        let status = mtfsim_env_act(pointer, policy, &actions, Int64(actions.count))
+        return (status, actions)
+    }
+
     func positions() -> [VectorEnvironment.Position] {
         var e = [Int64](repeating: 0, count: count), u = e
         var s = [Int32](repeating: 0, count: count), r = s
@@ -114,6 +120,47 @@ struct CABITests {
                 if last { #expect(s.observations.map(\.bitPattern) == logged.state.map(\.bitPattern)) }
             }
         }
+    }
+
+    @Test func mtfsimPoliciesActingThroughTheABIReproduceSimulateBitForBit() throws {
+        // Three slots, six episodes: slots autoreset into episodes 3, 4 and 5; the mixture draws its exploration from
+        // each episode's keyed policy stream, as `simulate --policy mixture` does.
+        let seed: UInt64 = 5
+        let logged = try loggedEpisodes(seed: seed, episodes: 0..<6)
+        let steps = (0..<6).map { e in logged.filter { $0.episode == e }.flatMap(\.steps) }
+        let env = try CEnvironment(seed: seed, count: 3)
+        #expect(env.act("mixture").status == Status.notReset.rawValue)
+        _ = env.reset()
+        var next = [Int](repeating: 0, count: 3), finished = 0, restarting = [false, false, false]
+        let a = env.actionDimension
+        while finished < 6 {
+            let (status, actions) = env.act("mixture")
+            #expect(status == 0)
+            let positions = env.positions()
+            for slot in 0..<3 where !restarting[slot] && positions[slot].episode < 6 {
+                let step = steps[positions[slot].episode][next[slot]]
+                #expect(Array(actions[slot * a..<(slot + 1) * a]).map(\.bitPattern) == step.action.map(\.bitPattern),
+                        "episode \(positions[slot].episode) step \(next[slot]): action")
+            }
+            let (_, s) = env.step(actions)
+            for slot in 0..<3 {
+                if restarting[slot] { restarting[slot] = false; next[slot] = 0; continue }
+                guard positions[slot].episode < 6 else { continue }
+                let step = steps[positions[slot].episode][next[slot]]
+                #expect(s.rewards[slot].bitPattern == step.reward.bitPattern)
+                next[slot] += 1
+                if s.terminated[slot] == 1 || s.truncated[slot] == 1 {
+                    #expect(next[slot] == steps[positions[slot].episode].count)
+                    finished += 1
+                    restarting[slot] = true
+                }
+            }
+        }
+        #expect(env.act("no-such-policy").status == Status.policy.rawValue)
+        #expect(env.lastError.contains("no-such-policy"), "\(env.lastError)")
+        #expect(env.act("/no/such/file.ckpt").status == Status.policy.rawValue)
+        var short = [Float](repeating: 0, count: 1)
+        #expect(mtfsim_env_act(env.pointer, "baseline", &short, 1) == Status.invalidArgument.rawValue)
     }
 
     @Test func slotsAreIndependentAndAutoresetStartsTheNextEpisode() throws {
@@ -268,6 +315,6 @@ struct CABITests {
         #expect(json.contains("\"state_names\":[\"degree.") || json.contains("\"state_names\":["))
         #expect(env.stateDimension == world.stateLayout.dimension && env.actionDimension == world.actionSpace.dimension)
         #expect(env.componentCount == world.reward.componentCount)
-        #expect(mtfsim_abi_version() == 1)
+        #expect(mtfsim_abi_version() == 2)
     }
 }

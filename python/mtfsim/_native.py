@@ -17,10 +17,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 LIBRARY_NAME = "libMTFSimC.dylib" if sys.platform == "darwin" else "libMTFSimC.so"
 
-OK, INVALID_ARGUMENT, ENVIRONMENT, INVALID_ACTION, NOT_RESET, RANKER, BUFFER_TOO_SMALL = range(7)
+OK, INVALID_ARGUMENT, ENVIRONMENT, INVALID_ACTION, NOT_RESET, RANKER, BUFFER_TOO_SMALL, POLICY = range(8)
 
 
 class MTFSimError(RuntimeError):
@@ -105,6 +105,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.mtfsim_env_reset.argtypes = [c_void_p, c_uint64, c_int32, c_void_p, c_void_p]
     lib.mtfsim_env_step.restype = c_int32
     lib.mtfsim_env_step.argtypes = [c_void_p, c_void_p, c_int64] + [c_void_p] * 7
+    lib.mtfsim_env_act.restype = c_int32
+    lib.mtfsim_env_act.argtypes = [c_void_p, c_char_p, c_void_p, c_int64]
     lib.mtfsim_env_positions.restype = c_int32
     lib.mtfsim_env_positions.argtypes = [c_void_p] * 5
 
@@ -195,7 +197,7 @@ class NativeEnvironment:
         message = self._lib.mtfsim_env_last_error(self._handle).decode(errors="replace")
         if status == NOT_RESET:
             raise ResetNeeded(message)
-        if status in (INVALID_ARGUMENT, INVALID_ACTION):
+        if status in (INVALID_ARGUMENT, INVALID_ACTION, POLICY):
             raise ValueError(message)
         raise MTFSimError(message)
 
@@ -235,6 +237,15 @@ class NativeEnvironment:
             address = self._actions_address
         self._check(self._lib.mtfsim_env_step(handle, address, self._action_values, *self._step_buffers))
         self._check(self._lib.mtfsim_env_positions(handle, *self._position_buffers))
+
+    def act(self, policy: str | os.PathLike[str]) -> np.ndarray:
+        """The raw fusion weights MTFSim policy ``policy`` chooses for every slot's current request (a new
+        ``count × action_dimension`` array), drawing exploration from the same keyed streams as ``mtfsim simulate
+        --policy``; call once per step."""
+        handle = self._live()
+        actions = np.empty((self.count, self.action_dimension), np.float32)
+        self._check(self._lib.mtfsim_env_act(handle, os.fsencode(policy), actions.ctypes.data, actions.size))
+        return actions
 
     def close(self) -> None:
         if self._handle is not None:

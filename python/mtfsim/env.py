@@ -132,6 +132,15 @@ class Env(gym.Env[np.ndarray, np.ndarray]):
         info["session_end"] = bool(native.session_end[0])
         return native.observations[0].copy(), float(native.rewards[0]), terminated, truncated, info
 
+    def act(self, policy: str | os.PathLike[str]) -> np.ndarray:
+        """The fusion weights one of MTFSim's own policies chooses for the current request: ``"baseline"``,
+        ``"fixed:…"``, ``"mixture:…"`` or a checkpoint of ``mtfsim train`` / ``train-offline``, as ``mtfsim simulate
+        --policy`` takes it. Exploration draws from the same keyed streams as ``simulate --policy``, so stepping with
+        ``env.act(p)`` reproduces that run's episodes; call it once per step."""
+        if self._episode_over:
+            raise ResetNeeded("the episode is over (or never started): call reset() before act()")
+        return self._native.act(policy)[0]
+
     def _position_info(self) -> dict[str, Any]:
         native = self._native
         return {"episode_id": int(native.episodes[0]), "user": int(native.users[0]),

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
-from ._native import NativeEnvironment
+from ._native import NativeEnvironment, ResetNeeded
 from .env import describe
 
 __all__ = ["VectorEnv"]
@@ -92,6 +92,16 @@ class VectorEnv(gym.vector.VectorEnv):
             infos["_" + key] = self._mask
         return (native.observations.copy(), native.rewards.copy(), native.terminated.astype(bool),
                 native.truncated.astype(bool), infos)
+
+    def act(self, policy: str | os.PathLike[str]) -> np.ndarray:
+        """The fusion weights one of MTFSim's own policies chooses for every user's current request
+        (``num_envs × actions``): ``"baseline"``, ``"fixed:…"``, ``"mixture:…"`` or a checkpoint of ``mtfsim train`` /
+        ``train-offline``, as ``mtfsim simulate --policy`` takes it. Exploration draws from the same keyed streams as
+        ``simulate --policy``, so ``step(env.act(p))`` reproduces that run; call it once per step. Users whose episode
+        ended at the last step get the baseline (their next step ignores it)."""
+        if not self._started:
+            raise ResetNeeded("call reset() before act()")
+        return self._native.act(policy)
 
     def _position_info(self) -> dict[str, Any]:
         native = self._native

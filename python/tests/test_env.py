@@ -85,6 +85,31 @@ def test_logged_actions_reproduce_the_simulate_log_bit_for_bit(mixture_log: Path
     env.close()
 
 
+def test_mtfsim_policies_act_as_in_simulate(mixture_log: Path) -> None:
+    # The mixture's exploration draws from each episode's keyed policy stream: env.act reproduces the logged actions.
+    episodes = logged_steps(mixture_log)
+    complete = [e for e, steps in episodes.items() if steps["terminal"][-1] or steps["truncated"][-1]]
+    env = mtfsim.Env("tiny", seed=3)
+    for episode in complete[:4]:
+        steps = episodes[episode]
+        env.reset(options={"episode": episode})
+        for t in range(len(steps["reward"])):
+            action = env.act("mixture")
+            assert np.array_equal(action.view(np.uint32), steps["action"][t].view(np.uint32)), (episode, t)
+            _, reward, terminated, truncated, _ = env.step(action)
+            assert reward == steps["reward"][t]
+        assert terminated or truncated
+        with pytest.raises(mtfsim.ResetNeeded):
+            env.act("mixture")
+    env.reset()
+    assert np.array_equal(env.act("baseline"), env.baseline)
+    with pytest.raises(ValueError, match="policy no-such-policy"):
+        env.act("no-such-policy")
+    with pytest.raises(ValueError, match="missing.ckpt"):
+        env.act("/nowhere/missing.ckpt")
+    env.close()
+
+
 def test_same_seed_same_episode_and_reset_seed_restarts_numbering() -> None:
     def run(env: mtfsim.Env, seed: int | None) -> tuple[list[float], int]:
         observation, info = env.reset(seed=seed)

@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define MTFSIM_ABI_VERSION 1
+#define MTFSIM_ABI_VERSION 2
 
 enum mtfsim_status {
     MTFSIM_OK = 0,
@@ -23,7 +23,8 @@ enum mtfsim_status {
     MTFSIM_INVALID_ACTION = 3,    /* a NaN or infinite action: nothing was stepped */
     MTFSIM_NOT_RESET = 4,         /* step before reset */
     MTFSIM_RANKER = 5,            /* the ranker checkpoint could not be loaded */
-    MTFSIM_BUFFER_TOO_SMALL = 6   /* a text buffer is too small (the needed size is reported) */
+    MTFSIM_BUFFER_TOO_SMALL = 6,  /* a text buffer is too small (the needed size is reported) */
+    MTFSIM_POLICY = 7             /* a policy spec or checkpoint could not be resolved for this world */
 };
 
 typedef struct mtfsim_env mtfsim_env;
@@ -62,6 +63,12 @@ int32_t mtfsim_env_step(mtfsim_env *env, const float *actions, int64_t actions_c
                         double *rewards, float *components, uint8_t *terminated, uint8_t *truncated,
                         uint8_t *session_end, double *elapsed_minutes);
 /* Episode, user, session index and request index of each slot's next observation (any buffer may be NULL). */
+/* The raw fusion weights MTFSim policy `spec` (baseline, fixed:..., mixture:..., or a checkpoint of mtfsim train /
+ * train-offline, as `simulate --policy` takes) chooses for every slot's current request (actions_count = count x
+ * action dimension). Exploration draws from the episodes' keyed policy streams, as in `simulate --policy`: stepping
+ * with these actions reproduces that run. Call once per step. Since ABI 2. */
+int32_t mtfsim_env_act(mtfsim_env *env, const char *spec, float *actions, int64_t actions_count);
+
 int32_t mtfsim_env_positions(mtfsim_env *env, int64_t *episodes, int64_t *users, int32_t *sessions,
                              int32_t *requests);
 
