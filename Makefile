@@ -54,8 +54,8 @@ ray: deps python-system
 ray-smoke: ray
 	swift build -c release --product mtfsim
 	cd python && MTFSIM_CLI=$(CURDIR)/.build/release/mtfsim ../$(VENV_RAY)/bin/python -m pytest -q -m ray tests
-	$(VENV_RAY)/bin/python python/examples/ray_simulate.py --shards 2 --episodes 200 --env tiny --num-cpus 2 \
-		--cli .build/release/mtfsim --out $$(mktemp -d)/ray-smoke
+	out=$$(mktemp -d) && $(VENV_RAY)/bin/python python/examples/ray_simulate.py --shards 2 --episodes 200 --env tiny \
+		--num-cpus 2 --cli .build/release/mtfsim --out $$out/ray-smoke; status=$$?; rm -rf $$out; exit $$status
 
 run: deps
 	swift build -c release --product mtfsim
