@@ -69,16 +69,37 @@ class ShardResult:
     summary: dict[str, Any]
     simulate_seconds: float  # the mtfsim process, wall clock
     export_seconds: float
-    peak_rss_mib: float  # the mtfsim process's peak resident memory
+    peak_rss_mib: float  # the mtfsim process's peak resident memory (VmHWM sampled every 50 ms on Linux)
+
+
+def _peak_rss_kib(pid: int) -> int | None:
+    """The process's peak resident set so far (Linux `VmHWM`), or None where /proc does not tell."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def _run_cli(arguments: list[str]) -> tuple[str, float, float]:
-    """Runs the CLI to completion; returns (stdout, wall seconds, peak RSS in MiB of that process alone)."""
+    """Runs the CLI to completion; returns (stdout, wall seconds, peak RSS in MiB of that process alone).
+
+    The peak is the child's `VmHWM`, sampled every 50 ms until it exits (so growth in its last 50 ms is missed).
+    Not `ru_maxrss`: on Linux a child's maxrss also counts the forking process's memory from before `exec`, here
+    the Ray worker's. Without /proc (macOS) it falls back to `ru_maxrss`."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(arguments, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would mix in earlier tasks of a reused worker).
-        _, status, usage = os.wait4(process.pid, 0)
+        peak: int | None = None
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            peak = _peak_rss_kib(process.pid) or peak
+            time.sleep(0.05)
         process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - start
         out.seek(0)
@@ -87,7 +108,10 @@ def _run_cli(arguments: list[str]) -> tuple[str, float, float]:
             message = err.read().strip().splitlines()
             raise RuntimeError(f"{' '.join(arguments)} exited {process.returncode} on {socket.gethostname()}: "
                                + (message[-1] if message else "no error output"))
-        rss_mib = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
+        if peak is not None:
+            rss_mib = peak / 1024
+        else:
+            rss_mib = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
         return out.read(), seconds, rss_mib
 
 
