@@ -5,14 +5,17 @@
 #   make bench — build in release and run every benchmark
 #   make python       — .venv with the Python package (builds libMTFSimC.so) and its test extras
 #   make side-by-side — .venv-d3rlpy with d3rlpy (and torch): the d3rlpy round trips and python/examples/d3rlpy_side_by_side.py
+#   make ray          — .venv-ray with Ray and the package ([test,ray])
+#   make ray-smoke    — the Ray examples as smoke tests: the `ray`-marked pytest tests and a 2-shard ray_simulate.py run
 
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 PYTHON ?= python3
 VENV := .venv
 VENV_D3RLPY := .venv-d3rlpy
+VENV_RAY := .venv-ray
 
-.PHONY: deps python-system run test bench python side-by-side
+.PHONY: deps python-system run test bench python side-by-side ray ray-smoke
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,6 +49,18 @@ side-by-side: deps python-system
 	swift build -c release --product mtfsim
 	cd python && ../$(VENV_D3RLPY)/bin/python -m pytest -q -m d3rlpy tests
 	$(VENV_D3RLPY)/bin/python python/examples/d3rlpy_side_by_side.py --cli .build/release/mtfsim
+
+ray: deps python-system
+	@[ -x $(VENV_RAY)/bin/python ] || $(PYTHON) -m venv $(VENV_RAY)
+	$(VENV_RAY)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_RAY)/bin/python -m pip install --quiet './python[test,ray]'
+
+# A local Ray cluster of 2 CPUs, started by the example itself; tiny sizes, so it takes seconds once built.
+ray-smoke: ray
+	swift build -c release --product mtfsim
+	cd python && MTFSIM_CLI=$(CURDIR)/.build/release/mtfsim ../$(VENV_RAY)/bin/python -m pytest -q -m ray tests
+	out=$$(mktemp -d) && $(VENV_RAY)/bin/python python/examples/ray_simulate.py --shards 2 --episodes 200 --env tiny \
+		--num-cpus 2 --cli .build/release/mtfsim --out $$out/ray-smoke; status=$$?; rm -rf $$out; exit $$status
 
 run: deps
 	swift build -c release --product mtfsim

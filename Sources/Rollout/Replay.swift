@@ -93,7 +93,7 @@ public enum Replay {
         let ranker = try SimulationRanker.make(run.metadata.rankerName, world: world)
         let output = Simulation(world: world, ranker: ranker, policy: policy, seed: run.metadata.seed)
             .run(.init(sessions: run.metadata.requestedSessions, threads: threads, lanes: run.metadata.lanes,
-                       randomExposure: run.metadata.randomExposure))
+                       randomExposure: run.metadata.randomExposure, episodes: SimulationRun.episodes(of: run.metadata)))
         var fresh: [Int: [SessionRecord]] = [:]
         for s in output.sessions { fresh[s.episode, default: []].append(s) }
         var reward: [Double] = [], depth: [Double] = [], gap: [Double] = [], count: [Double] = []

@@ -4,11 +4,13 @@ import Numerics
 import Simulator
 import Synchronization
 
-/// Runs whole episodes (users' multi-day runs of sessions) until a number of sessions is complete.
+/// Runs whole episodes (users' multi-day runs of sessions) until a number of sessions is complete, or exactly a
+/// range of episodes.
 ///
 /// Episodes are grouped into fixed blocks of `lanes` episodes; blocks are spread over `threads`
 /// workers, and the result keeps the first `sessions` sessions in (episode, session) order. Every
-/// session draws only from its own keyed streams, so the result is identical for any thread count.
+/// session draws only from its own keyed streams, so the result is identical for any thread count, and an episode
+/// is the same whichever run (or range) simulates it: disjoint ranges together are one run over their union.
 public struct Simulation: Sendable {
     public let world: World
     public let ranker: any Ranker
@@ -31,13 +33,18 @@ public struct Simulation: Sendable {
 
     /// Options of a run.
     public struct Options: Sendable {
+        /// Sessions to keep (the first ones in (episode, session) order); ignored when `episodes` is set.
         public var sessions: Int
+        /// Simulate exactly these episodes to their ends instead of stopping after `sessions` sessions: what a
+        /// shard of a larger run does (`simulate --episodes`).
+        public var episodes: Range<Int>?
         public var threads: Int
         /// Episodes advanced together in one batch (fixed, so results do not depend on `threads`).
         public var lanes: Int
         /// Keep every shown item's predictions, truth and labels (for ranker AUCs), up to this many.
         public var impressionSampleLimit: Int
-        /// Called with the number of complete sessions so far (from worker threads).
+        /// Called with the number of complete sessions so far, or of complete episodes in a range run (from worker
+        /// threads).
         public var progress: (@Sendable (Int) -> Void)?
         /// Receives the full traces of the kept sessions, block by block in (episode, session) order, for the
         /// episode log. Called under the run's lock, so it should only hand the batch off (e.g. to a writer queue).
@@ -49,8 +56,9 @@ public struct Simulation: Sendable {
 
         public init(sessions: Int, threads: Int = 1, lanes: Int = 64, impressionSampleLimit: Int = 0,
                     progress: (@Sendable (Int) -> Void)? = nil, sessionSink: (@Sendable ([LoggedSession]) -> Void)? = nil,
-                    logCandidates: Bool = false, randomExposure: Double = 0) {
+                    logCandidates: Bool = false, randomExposure: Double = 0, episodes: Range<Int>? = nil) {
             self.sessions = sessions
+            self.episodes = episodes
             self.threads = threads
             self.lanes = lanes
             self.impressionSampleLimit = impressionSampleLimit
@@ -79,10 +87,16 @@ public struct Simulation: Sendable {
     }
 
     public func run(_ options: Options) -> Output {
-        precondition(options.sessions > 0 && options.threads > 0 && options.lanes > 0, "Simulation: counts must be positive")
+        precondition((options.episodes.map { !$0.isEmpty && $0.lowerBound >= 0 } ?? (options.sessions > 0))
+                     && options.threads > 0 && options.lanes > 0, "Simulation: counts must be positive")
         let shared = Mutex(Shared())
         let workers = options.threads
-        let lanes = options.lanes, target = options.sessions
+        let lanes = options.lanes
+        // A range run keeps every session of its blocks and stops after its last block.
+        let target = options.episodes == nil ? options.sessions : Int.max
+        let first = options.episodes?.lowerBound ?? 0
+        let blockCount = options.episodes.map { ($0.count + lanes - 1) / lanes }
+        let end = options.episodes?.upperBound ?? Int.max
         let collect = options.impressionSampleLimit > 0
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let simulator = BlockSimulator(world: world, ranker: ranker, policy: policy, seed: seed, lanes: lanes,
@@ -91,16 +105,16 @@ public struct Simulation: Sendable {
                                            randomExposure: options.randomExposure)
             while true {
                 let block: Int? = shared.withLock { s in
-                    guard !s.done else { return nil }
+                    guard !s.done, s.nextBlock < blockCount ?? Int.max else { return nil }
                     defer { s.nextBlock += 1 }
                     return s.nextBlock
                 }
                 guard let block else { return }
-                let result = simulator.run(episodes: (block * lanes)..<((block + 1) * lanes))
+                let result = simulator.run(episodes: (first + block * lanes)..<min(first + (block + 1) * lanes, end))
                 let complete: Int? = shared.withLock { s in
                     s.results[block] = result
                     s.simulatedRequests += result.sessions.reduce(0) { $0 + $1.requests }
-                    let before = s.prefixSessions
+                    let before = s.prefixBlocks
                     while !s.done, let next = s.results[s.prefixBlocks] {
                         if let sink = options.sessionSink {
                             sink(Array(next.sessions.prefix(target - s.prefixSessions)))
@@ -113,9 +127,10 @@ public struct Simulation: Sendable {
                         }
                         s.prefixSessions += next.sessions.count
                         s.prefixBlocks += 1
-                        if s.prefixSessions >= target { s.done = true }
+                        if s.prefixSessions >= target || s.prefixBlocks == blockCount { s.done = true }
                     }
-                    return s.prefixSessions > before ? min(s.prefixSessions, target) : nil
+                    guard s.prefixBlocks > before else { return nil }
+                    return blockCount == nil ? min(s.prefixSessions, target) : min(s.prefixBlocks * lanes, end - first)
                 }
                 if let complete { options.progress?(complete) }
             }

@@ -19,12 +19,15 @@ struct SimulateCommand: ParsableCommand {
         actions with their behaviour-policy fields, rewards, and every shown item with its predictions and feedback. \
         A killed run leaves whole sessions only; `--resume LOG` continues it to the same final log.
 
+        `--episodes LOW..HIGH` simulates exactly episodes LOW..<HIGH to their ends instead of a number of sessions:         episode e meets the same user with the same random streams as in any other run of the world and seed, so         disjoint ranges (shards, e.g. python/examples/ray_simulate.py) together hold exactly the sessions of one         run over their union. The range is recorded in the run's name (…-episodesLOW..HIGH), and --resume         continues it.
+
         Examples:
           mtfsim simulate
           mtfsim simulate --env tiny --sessions 500 --policy random --json
           mtfsim simulate --policy fixed:1,0,0,0,0,0,0        # click-only weights
           mtfsim simulate --resume logs/short-video-seed1-20261129-080000.sqlite
           mtfsim simulate --ranker models/mmoe.ckpt       # rank with a trained MMoE (train-ranker)
+          mtfsim simulate --episodes 0..500 --threads 1   # one shard: episodes 0 to 499, whole
         """
     )
 
@@ -43,8 +46,24 @@ struct SimulateCommand: ParsableCommand {
         valueName: "p"))
     var randomExposure = 0.0
 
-    @Option(help: ArgumentHelp("Sessions to simulate.", valueName: "count"))
-    var sessions = 2_000
+    @Option(help: ArgumentHelp("Sessions to simulate (default \(Self.defaultSessions)).", valueName: "count"))
+    var sessions: Int?
+
+    @Option(help: ArgumentHelp(
+        "Simulate exactly episodes LOW..<HIGH to their ends instead of --sessions sessions (one shard of a larger run).",
+        discussion: "Disjoint ranges of the same world, seed and policy together are one run over their union.",
+        valueName: "low..high"))
+    var episodes: String?
+
+    static let defaultSessions = 2_000
+
+    /// `--episodes LOW..HIGH` as a range, if given and well formed (`validate` refuses the rest).
+    var episodeRange: Range<Int>? {
+        guard let episodes else { return nil }
+        let bounds = episodes.components(separatedBy: "..")
+        guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), 0 <= low, low < high else { return nil }
+        return low..<high
+    }
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -65,7 +84,15 @@ struct SimulateCommand: ParsableCommand {
     var discard: String?
 
     func validate() throws {
-        guard sessions > 0 else { throw ValidationError("--sessions must be positive, got \(sessions)") }
+        if let sessions, sessions <= 0 { throw ValidationError("--sessions must be positive, got \(sessions)") }
+        if let episodes {
+            guard episodeRange != nil else {
+                throw ValidationError("--episodes must be LOW..HIGH with integers 0 ≤ LOW < HIGH (episodes LOW to HIGH-1), got '\(episodes)'")
+            }
+            if sessions != nil { throw ValidationError("--episodes cannot be combined with --sessions: a range run simulates whole episodes") }
+            if resume != nil { throw ValidationError("--episodes cannot be combined with --resume: the log records its run's range") }
+            if discard != nil { throw ValidationError("--episodes cannot be combined with --discard") }
+        }
         guard randomExposure >= 0 && randomExposure < 1 else {
             throw ValidationError("--random-exposure must be a probability in [0, 1), got \(randomExposure)")
         }
@@ -84,7 +111,9 @@ struct SimulateCommand: ParsableCommand {
         let result: SimulationRun.Result
         if let resume {
             let logged = try LoggedRun.resume(path: resume)
-            let progress = ProgressReporter(total: logged.run.metadata.requestedSessions, unit: "sessions", enabled: !json)
+            let range = SimulationRun.episodes(of: logged.run.metadata)
+            let progress = ProgressReporter(total: range?.count ?? logged.run.metadata.requestedSessions,
+                                            unit: range == nil ? "sessions" : "episodes", enabled: !json)
             result = try SimulationRun.resume(logged, threads: environment.threads, policy: PolicyResolver.resolve,
                                               progress: { progress.update($0) })
             progress.finish()
@@ -92,10 +121,12 @@ struct SimulateCommand: ParsableCommand {
             let (world, text) = try environment.world()
             var run = SimulationRun(world: world, environmentText: text, policy: try policyOption.parse(world: world),
                                     ranker: try SimulationRanker.make(ranker, world: world), seed: environment.seed,
-                                    sessions: sessions, threads: environment.threads)
+                                    sessions: sessions ?? Self.defaultSessions, threads: environment.threads)
+            run.episodes = episodeRange
             run.logCandidates = logCandidates
             run.randomExposure = randomExposure
-            let progress = ProgressReporter(total: sessions, unit: "sessions", enabled: !json)
+            let progress = ProgressReporter(total: run.episodes?.count ?? run.sessions,
+                                            unit: run.episodes == nil ? "sessions" : "episodes", enabled: !json)
             result = try run.run(log: noLog ? nil : log ?? "logs/\(run.name)-\(Self.timestamp()).sqlite",
                                  progress: { progress.update($0) })
             progress.finish()
@@ -103,11 +134,13 @@ struct SimulateCommand: ParsableCommand {
         let (run, summary, seconds) = (result.run, result.summary, result.wallSeconds)
         if json {
             let report = SimulateReport(environment: run.world.config.name, seed: run.seed, policy: run.policy.spec,
-                                        ranker: run.ranker.name, threads: environment.threads, wallSeconds: seconds,
-                                        log: result.log, summary: summary)
+                                        ranker: run.ranker.name, threads: environment.threads,
+                                        episodes: run.episodes.map { .init(low: $0.lowerBound, high: $0.upperBound) },
+                                        wallSeconds: seconds, log: result.log, summary: summary)
             print(try JSONOutput.encode(report))
         } else {
-            print("\(run.world.config.name) · seed \(run.seed) · policy \(run.policy.spec) · ranker \(run.ranker.name) · \(environment.threads) thread(s)")
+            let range = run.episodes.map { " · episodes \($0.lowerBound)..\($0.upperBound)" } ?? ""
+            print("\(run.world.config.name) · seed \(run.seed)\(range) · policy \(run.policy.spec) · ranker \(run.ranker.name) · \(environment.threads) thread(s)")
             print(String(format: "%.2f s, %.0f requests/s", seconds, Double(summary.requests) / max(seconds, 1e-9))
                   + (result.log.map { " · log \($0)" } ?? ""))
             print(SummaryText.render(summary, taskNames: run.world.config.taskNames))
@@ -126,6 +159,12 @@ extension SimulateCommand {
     }
 }
 
+/// `simulate --json`'s `episodes`: a range run's episodes low..<high.
+struct EpisodeSpan: Encodable {
+    var low: Int
+    var high: Int
+}
+
 /// `simulate --json` output.
 struct SimulateReport: Encodable {
     var environment: String
@@ -133,6 +172,8 @@ struct SimulateReport: Encodable {
     var policy: String
     var ranker: String
     var threads: Int
+    /// The episodes of a range run (`--episodes`), absent otherwise.
+    var episodes: EpisodeSpan?
     var wallSeconds: Double
     var log: String?
     var summary: SimulationSummary
