@@ -5,7 +5,7 @@
 #   make bench — build in release and run every benchmark
 #   make python       — .venv with the Python package (builds libMTFSimC.so) and its test extras
 #   make side-by-side — .venv-d3rlpy with d3rlpy (and torch): the d3rlpy round trips and python/examples/d3rlpy_side_by_side.py
-#   make ray          — .venv-ray with Ray and the package ([test,ray])
+#   make ray          — .venv-ray with Ray (Data, RLlib), torch and the package ([test,ray])
 #   make ray-smoke    — the Ray examples as smoke tests: the `ray`-marked pytest tests and a 2-shard ray_simulate.py run
 
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev
@@ -40,11 +40,15 @@ python: deps python-system
 # torch: a CPU-only wheel from $(TORCH_WHEELS) when the machine has one (PyPI's default build carries CUDA, ~5 GB).
 TORCH_WHEELS ?= /opt/wheels
 
+define cpu_torch
+	@wheel=$$(ls $(TORCH_WHEELS)/torch-*cpu*.whl 2>/dev/null | head -1); \
+	if [ -n "$$wheel" ]; then $(1)/bin/python -m pip install --quiet "$$wheel"; fi
+endef
+
 side-by-side: deps python-system
 	@[ -x $(VENV_D3RLPY)/bin/python ] || $(PYTHON) -m venv $(VENV_D3RLPY)
 	$(VENV_D3RLPY)/bin/python -m pip install --quiet --upgrade pip
-	@wheel=$$(ls $(TORCH_WHEELS)/torch-*cpu*.whl 2>/dev/null | head -1); \
-	if [ -n "$$wheel" ]; then $(VENV_D3RLPY)/bin/python -m pip install --quiet "$$wheel"; fi
+	$(call cpu_torch,$(VENV_D3RLPY))
 	$(VENV_D3RLPY)/bin/python -m pip install --quiet './python[test,d3rlpy]'
 	swift build -c release --product mtfsim
 	cd python && ../$(VENV_D3RLPY)/bin/python -m pytest -q -m d3rlpy tests
@@ -53,6 +57,7 @@ side-by-side: deps python-system
 ray: deps python-system
 	@[ -x $(VENV_RAY)/bin/python ] || $(PYTHON) -m venv $(VENV_RAY)
 	$(VENV_RAY)/bin/python -m pip install --quiet --upgrade pip
+	$(call cpu_torch,$(VENV_RAY))
 	$(VENV_RAY)/bin/python -m pip install --quiet './python[test,ray]'
 
 # A local Ray cluster of 2 CPUs, started by the example itself; tiny sizes, so it takes seconds once built.
