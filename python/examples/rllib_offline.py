@@ -171,9 +171,14 @@ def algorithm_config(algo: str, parquet: Path, scaling: OfflineScaling, args: ar
     elif algo == "cql":
         from ray.rllib.algorithms.cql import CQLConfig
 
-        config = CQLConfig().training(gamma=GAMMA, actor_lr=1e-4, critic_lr=3e-4, alpha_lr=1e-4, bc_iters=0,
+        # CQLConfig's own default lr=3e-4 fails its new-stack validation ("set config.lr to None"): cleared here.
+        config = CQLConfig().training(lr=None, gamma=GAMMA, actor_lr=1e-4, critic_lr=3e-4, alpha_lr=1e-4, bc_iters=0,
                                       min_q_weight=5.0, num_actions=10, twin_q=True,
                                       train_batch_size_per_learner=BATCH)
+        # CQLConfig, unlike MARWILConfig (and BC), does not mark itself offline in ray 2.60: the Algorithm then builds
+        # an EnvRunnerGroup, which forces a local env runner when there are no remote ones, and that runner needs an
+        # env (`create_local_env_runner=False` is overridden). MARWILConfig.__init__ sets this same flag.
+        config._is_online = False
     elif algo == "marwil":
         from ray.rllib.algorithms.marwil import MARWILConfig
 
@@ -198,11 +203,16 @@ def algorithm_config(algo: str, parquet: Path, scaling: OfflineScaling, args: ar
             .debugging(seed=args.seed))
 
 
-def deterministic_policy(algorithm: Any, name: str, scaling: OfflineScaling) -> Callable[[np.ndarray], np.ndarray]:
-    """Raw observations → raw weights: the module's mean action (CQL: tanh of it), through the fixed scaling."""
-    import torch
+def deterministic_policy(checkpoint: str, name: str, scaling: OfflineScaling) -> Callable[[np.ndarray], np.ndarray]:
+    """Raw observations → raw weights: the module's mean action (CQL: tanh of it), through the fixed scaling.
 
-    module = algorithm.get_module()
+    The module is restored from the saved algorithm (its learner's copy): an offline algorithm has no env runners,
+    so ``Algorithm.get_module()`` fails in ray 2.60, and with remote learners the driver holds no module."""
+    import torch
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    module = RLModule.from_checkpoint(Path(checkpoint) / "learner_group" / "learner" / "rl_module" / "default_policy")
+    module.eval()
     dimension = scaling.low.size
 
     def act(observations: np.ndarray) -> np.ndarray:
@@ -230,9 +240,9 @@ def train_rllib(algo: str, parquet: Path, scaling: OfflineScaling, args: argpars
                  + ", ".join(f"{k} {v:.4g}" for k, v in sorted(losses.items())))
         seconds = time.perf_counter() - start
         checkpoint = algorithm.save_to_path(str(out / f"rllib-{algo}-checkpoint"))
-        policy = deterministic_policy(algorithm, algo, scaling)
     finally:
         algorithm.stop()
+    policy = deterministic_policy(checkpoint, algo, scaling)
     return {"policy": policy, "seconds": seconds, "curve": curve, "checkpoint": str(checkpoint),
             "updates": args.iterations * args.updates_per_iteration}
 
