@@ -43,6 +43,7 @@ as the environment file is for ``rllib_train.py``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -232,19 +233,26 @@ def train_rllib(algo: str, parquet: Path, scaling: OfflineScaling, args: argpars
     try:
         for iteration in range(1, args.iterations + 1):
             result = algorithm.train()
-            learner = result.get("learners", {}).get("default_policy", {})
-            losses = {k: float(v) for k, v in learner.items()
+            learners = result.get("learners", {})
+            losses = {k: float(v) for k, v in learners.get("default_policy", {}).items()
                       if isinstance(v, (int, float)) and ("loss" in k) and math.isfinite(float(v))}
-            curve.append({"iteration": iteration, "seconds": time.perf_counter() - start, **losses})
-            note(f"RLlib {algo} iteration {iteration}: {time.perf_counter() - start:.0f} s, "
+            totals = learners.get("__all_modules__", {})
+            point = {"iteration": iteration, "seconds": time.perf_counter() - start,
+                     "updates": int(totals.get("dataset_num_iters_trained_lifetime", 0)),
+                     "samples": int(totals.get("num_env_steps_trained_lifetime", 0)), **losses}
+            curve.append(point)
+            note(f"RLlib {algo} iteration {iteration}: {point['seconds']:.0f} s, {point['updates']} updates, "
                  + ", ".join(f"{k} {v:.4g}" for k, v in sorted(losses.items())))
         seconds = time.perf_counter() - start
         checkpoint = algorithm.save_to_path(str(out / f"rllib-{algo}-checkpoint"))
     finally:
         algorithm.stop()
+        # Drop the Ray Data batch iterator now, while Ray is up (else its finaliser logs errors at exit).
+        del algorithm
+        gc.collect()
     policy = deterministic_policy(checkpoint, algo, scaling)
     return {"policy": policy, "seconds": seconds, "curve": curve, "checkpoint": str(checkpoint),
-            "updates": args.iterations * args.updates_per_iteration}
+            "updates": curve[-1]["updates"] if curve else 0, "samples": curve[-1]["samples"] if curve else 0}
 
 
 def train_mtfsim(cli: str, log: Path, learner: str, steps: int, seed: int, checkpoint: Path) -> float:
@@ -348,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         name = f"RLlib {algo.upper()} ({record['updates']} steps)"
         rows[name] = (evaluate(record["policy"]), {
             "library": "RLlib", "learner": algo, "updates": record["updates"], "train_seconds": record["seconds"],
-            "checkpoint": record["checkpoint"], "curve": record["curve"]})
+            "samples": record["samples"], "checkpoint": record["checkpoint"], "curve": record["curve"]})
         note(f"RLlib {algo}: {rows[name][0].mean:.2f}")
 
     results = {
