@@ -14,7 +14,7 @@
    episodes, and by the evaluated policy:
 
    - observations standardised with the mean and standard deviation of the logged observations (std floored at
-     10⁻³, clipped to ±10), as d3rlpy's ``StandardObservationScaler`` and MTFSim's learners do;
+     10⁻³, clipped to ±10), as d3rlpy's ``StandardObservationScaler`` does;
    - actions: the export holds the raw fusion weights. RLlib's CQL (SAC's squashed Gaussian, tanh into [−1, 1]) and
      its random actions for the conservative penalty assume the unit box, and RLlib does not normalise *recorded*
      actions (``normalize_actions`` acts only on env runners' outputs), so the weights are mapped affinely from the
