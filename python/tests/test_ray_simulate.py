@@ -66,12 +66,6 @@ def test_split_covers_the_episodes_in_contiguous_near_equal_ranges() -> None:
         split(2, 3)
 
 
-def test_t_quantile_matches_known_values() -> None:
-    t = load_script().t_quantile
-    for df, expected in [(1, 12.7062047), (5, 2.5705818), (30, 2.0422725), (1000, 1.9623391)]:
-        assert t(0.975, df) == pytest.approx(expected, rel=1e-6)
-
-
 @pytest.mark.ray
 def test_two_shards_on_ray_are_one_run(cli: Path, tmp_path: Path) -> None:
     pytest.importorskip("ray")
