@@ -19,7 +19,10 @@ struct SimulateCommand: ParsableCommand {
         actions with their behaviour-policy fields, rewards, and every shown item with its predictions and feedback. \
         A killed run leaves whole sessions only; `--resume LOG` continues it to the same final log.
 
-        `--episodes LOW..HIGH` simulates exactly episodes LOW..<HIGH to their ends instead of a number of sessions:         episode e meets the same user with the same random streams as in any other run of the world and seed, so         disjoint ranges (shards, e.g. python/examples/ray_simulate.py) together hold exactly the sessions of one         run over their union. The range is recorded in the run's name (…-episodesLOW..HIGH), and --resume         continues it.
+        `--episodes LOW..HIGH` simulates exactly episodes LOW..<HIGH to their ends instead of a number of sessions: \
+        episode e meets the same user with the same random streams as in any other run of the world and seed, so \
+        disjoint ranges (shards, e.g. python/examples/ray_simulate.py) together hold exactly the sessions of one run \
+        over their union. The range is recorded in the run's name (…-episodesLOW..HIGH), and --resume continues it.
 
         Examples:
           mtfsim simulate
