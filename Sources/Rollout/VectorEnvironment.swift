@@ -257,9 +257,8 @@ private final class SlotGroup {
     var rowOfSlot: [Int]
     var ended: [Bool]
     var userDone: [Bool]
-    var prepared: [Int]
     /// The local slots whose requests were last prepared, in the row order of `simulator.states`.
-    var preparedRows: [Int]
+    var prepared: [Int]
     var policyOutput: PolicyOutput
     let lastObservation: UnsafeMutablePointer<Float>
     var result = BlockResult(sessions: [], impressionSamples: [])
@@ -280,8 +279,6 @@ private final class SlotGroup {
         userDone = [Bool](repeating: true, count: slots.count)
         prepared = []
         prepared.reserveCapacity(slots.count)
-        preparedRows = []
-        preparedRows.reserveCapacity(slots.count)
         policyOutput = PolicyOutput(batch: slots.count, actionDimension: actionDimension)
         lastObservation = .allocate(zeroed: slots.count * stateDimension)
     }
@@ -295,7 +292,9 @@ private final class SlotGroup {
             ended[local] = false
             userDone[local] = false
         }
-        prepare(Array(0..<slots.count), observations: observations)
+        prepared.removeAll(keepingCapacity: true)
+        prepared.append(contentsOf: 0..<slots.count)
+        prepare(observations: observations)
     }
 
     /// One step of the group's slots; `ended` and `starting` (the episode a slot starts, or −1) are global.
@@ -344,7 +343,7 @@ private final class SlotGroup {
                 prepared.append(local)
             }
         }
-        prepare(prepared, observations: buffers.observations)
+        prepare(observations: buffers.observations)
     }
 
     /// `policy`'s actions for the prepared requests (global rows of `actions`); the baseline for slots that `ended`.
@@ -353,14 +352,14 @@ private final class SlotGroup {
         for slot in slots where ended[slot] {
             for i in 0..<a { actions[slot * a + i] = baseline[i] }
         }
-        guard !preparedRows.isEmpty else { return }
-        for (r, l) in preparedRows.enumerated() { simulator.streams[r] = simulator.lane[l].policyStream }
+        guard !prepared.isEmpty else { return }
+        for (r, l) in prepared.enumerated() { simulator.streams[r] = simulator.lane[l].policyStream }
         simulator.streams.withUnsafeMutableBufferPointer { s in
             policy.act(states: simulator.states, streams: s.baseAddress!, into: &policyOutput)
         }
-        for (r, l) in preparedRows.enumerated() { simulator.lane[l].policyStream = simulator.streams[r] }
+        for (r, l) in prepared.enumerated() { simulator.lane[l].policyStream = simulator.streams[r] }
         policyOutput.actions.withUnsafeBufferPointer { chosen in
-            for (r, l) in preparedRows.enumerated() {
+            for (r, l) in prepared.enumerated() {
                 (actions + (slots.lowerBound + l) * a).update(from: chosen.baseAddress! + r * a, count: a)
             }
         }
@@ -377,11 +376,10 @@ private final class SlotGroup {
         }
     }
 
-    /// Prepares the requests of local slots `locals` and writes their observations (global rows).
-    private func prepare(_ locals: [Int], observations: UnsafeMutablePointer<Float>) {
-        preparedRows.removeAll(keepingCapacity: true)
+    /// Prepares the requests of the local slots in `prepared` and writes their observations (global rows).
+    private func prepare(observations: UnsafeMutablePointer<Float>) {
+        let locals = prepared
         guard !locals.isEmpty else { return }
-        preparedRows.append(contentsOf: locals)
         simulator.prepare(active: locals)
         let s = stateDimension, offset = slots.lowerBound
         simulator.states.withUnsafeBufferPointer { states in

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         note(f"logging {args.sessions} sessions of {BEHAVIOUR} on {args.env}, world {args.seed} → {log}")
         run([args.cli, "simulate", "--env", args.env, "--seed", str(args.seed), "--policy", BEHAVIOUR,
              "--sessions", str(args.sessions), "--threads", "2", "--log", str(log), "--json"])
-    dataset, transitions = load_dataset(log, args.env, args.seed)
+    dataset, transitions, box = load_dataset(log, args.env, args.seed)
     results = Results(args.env, args.seed, args.sessions, transitions, args.eval_episodes)
 
     def evaluate(policy: Any) -> HeldOutValue:
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             results.runs.append(LearnerRun("MTFSim", learner, seed, steps, seconds, value.mean,
                                            value.paired_difference(baseline)[0]))
             note(f"seed {seed} MTFSim {learner}: {value.mean:.1f} ({steps / seconds:.1f} steps/s)")
-            algo, seconds = train_d3rlpy(dataset, learner, steps, seed, log)
+            algo, seconds = train_d3rlpy(dataset, learner, steps, seed, box)
             value = evaluate(lambda observations: algo.predict(observations))
             results.runs.append(LearnerRun("d3rlpy", learner, seed, steps, seconds, value.mean,
                                            value.paired_difference(baseline)[0]))
@@ -138,16 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def load_dataset(log: Path, environment: str, seed: int) -> tuple[Any, int]:
-    """The log as a d3rlpy dataset, after checking that no held-out user is in it."""
+def load_dataset(log: Path, environment: str, seed: int) -> tuple[Any, int, tuple[np.ndarray, np.ndarray]]:
+    """The log as a d3rlpy dataset (and its transitions and weight box), after checking that no held-out user is in
+    it."""
     held_out = NativeEnvironment(environment, seed=seed, users="held-out")
     held_out_low = int(held_out.description["users_low"])
     held_out.close()
     with open_log(log) as episode_log:
         if int(np.max(episode_log.sessions().user_id)) >= held_out_low:
             raise SystemExit(f"{log}: the log reaches held-out user ids (≥ {held_out_low}); log fewer sessions")
+        logged = episode_log.run()
+        box = np.asarray(logged.action_low, np.float32), np.asarray(logged.action_high, np.float32)
     dataset = mtfsim.export.to_d3rlpy(log)
-    return dataset, int(dataset.transition_count)
+    return dataset, int(dataset.transition_count), box
 
 
 def train_mtfsim(cli: str, log: Path, learner: str, steps: int, seed: int, checkpoint: Path) -> float:
@@ -161,15 +164,14 @@ def train_mtfsim(cli: str, log: Path, learner: str, steps: int, seed: int, check
     return float(report["curve"][-1]["wallSeconds"])
 
 
-def train_d3rlpy(dataset: Any, learner: str, steps: int, seed: int, log: Path) -> tuple[Any, float]:
+def train_d3rlpy(dataset: Any, learner: str, steps: int, seed: int,
+                 box: tuple[np.ndarray, np.ndarray]) -> tuple[Any, float]:
     """d3rlpy's learner at MTFSim's settings; the fitted algorithm and the wall seconds of `fit`."""
     import d3rlpy
     from d3rlpy.models.encoders import VectorEncoderFactory
     from d3rlpy.preprocessing import MinMaxActionScaler, StandardObservationScaler
 
-    with open_log(log) as episode_log:
-        logged = episode_log.run()
-        low, high = np.asarray(logged.action_low, np.float32), np.asarray(logged.action_high, np.float32)
+    low, high = box
     common: dict[str, Any] = dict(
         observation_scaler=StandardObservationScaler(),
         action_scaler=MinMaxActionScaler(minimum=low, maximum=high),
