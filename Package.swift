@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
         // The C ABI over the simulator (libMTFSimC.so), which Python's `mtfsim` package loads with ctypes.
         .library(name: "MTFSimC", type: .dynamic, targets: ["MTFSimC"]),
     ],
@@ -65,6 +66,7 @@ let package = Package(
             dependencies: ["Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents"],
             swiftSettings: internalChecks
         ),
+        .target(name: "Reporting", dependencies: ["Numerics", "Simulator", "EpisodeLog"], swiftSettings: internalChecks),
         .target(
             name: "EpisodeLog",
             dependencies: ["Numerics", .product(name: "GRDB", package: "GRDB.swift")],
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "mtfsim",
             dependencies: [
-                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents", "Benchmarks", "Evaluation",
+                "Numerics", "NeuralNet", "Simulator", "Rollout", "Ranking", "EpisodeLog", "Agents", "Benchmarks", "Evaluation", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,6 +100,7 @@ let package = Package(
             dependencies: ["Evaluation", "Numerics", "Simulator", "EpisodeLog", "Rollout", "Agents", "TestSupport"]
         ),
         .testTarget(name: "MTFSimCTests", dependencies: ["MTFSimC", "Rollout", "Simulator", "EpisodeLog", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "EpisodeLog", "Rollout", "Simulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["mtfsim", "EpisodeLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,11 @@ public struct HeldOutEvaluation: Sendable {
         public var sessionsPerUserDay: Double
     }
 
+    /// The environment's baseline weights on the same episodes: the reference line of learning curves.
+    public func evaluateBaseline() -> Result {
+        evaluate(FixedPolicy(action: world.actionSpace.baseline, actionSpace: world.actionSpace))
+    }
+
     public func evaluate(_ policy: any FusionPolicy) -> Result {
         let sessions = Simulation(world: world, ranker: ranker, policy: policy, seed: seed, users: users)
             .episodes(0..<episodes, threads: threads, trace: false)

@@ -11,6 +11,8 @@ public struct TrainingReport: Encodable, Sendable {
     public var wallSeconds: Double
     /// The final policy on held-out users (the curve's last point).
     public var heldOut: HeldOutEvaluation.Result
+    /// The environment's baseline weights on the same held-out episodes (the curve's reference line).
+    public var baseline: HeldOutEvaluation.Result?
     public var curve: [LearningCurvePoint]
     /// CEM's weights in raw units.
     public var fixedWeights: [Float]?

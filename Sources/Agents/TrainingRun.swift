@@ -107,11 +107,12 @@ public struct TrainingRun: Sendable {
         let policy = training.agent.evaluationPolicy()
         try policy.save(to: URL(fileURLWithPath: checkpoint))
         let space = agent.environment.actionSpace
-        let report = TrainingReport(agent: A.name, environment: world.config.name, seed: seed, checkpoint: checkpoint,
+        var report = TrainingReport(agent: A.name, environment: world.config.name, seed: seed, checkpoint: checkpoint,
                                     environmentSteps: training.environmentSteps, updates: training.agent.updateCount,
                                     wallSeconds: 0, heldOut: training.curve.last!.heldOut, curve: training.curve,
                                     fixedWeights: nil, configuration: .init(agent.configuration),
                                     actionBox: .init(low: space.low, high: space.high))
+        report.baseline = training.evaluation.evaluateBaseline()
         return Result(report: report, policy: policy)
     }
 
@@ -143,11 +144,12 @@ public struct TrainingRun: Sendable {
         let evaluation = HeldOutEvaluation(world: world, ranker: ranker, seed: HeldOutEvaluation.trainingSeed,
                                            episodes: settings.evaluationEpisodes, threads: threads)
         let heldOut = evaluation.evaluate(policy)
-        let report = TrainingReport(
+        var report = TrainingReport(
             agent: AgentKind.cem.rawValue, environment: world.config.name, seed: seed, checkpoint: checkpoint,
             environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut,
             curve: [LearningCurvePoint(environmentSteps: steps, updates: 0, wallSeconds: 0, heldOut: heldOut)],
             fixedWeights: world.actionSpace.denormalize(mean))
+        report.baseline = evaluation.evaluateBaseline()
         return Result(report: report, policy: policy)
     }
 

@@ -17,7 +17,8 @@ struct MTFSimCommand: ParsableCommand {
         version: MTFSimVersion.string,
         subcommands: [SimulateCommand.self, CalibrateCommand.self, CompareCommand.self, TrainCommand.self, TrainOfflineCommand.self,
                       BatchRLCommand.self, EvaluateCommand.self, EvaluateBanditCommand.self, TrainRankerCommand.self,
-                      EvaluateRankerCommand.self, InspectCommand.self, ReplayCommand.self, ExportCommand.self, BenchCommand.self]
+                      EvaluateRankerCommand.self, InspectCommand.self, ReplayCommand.self, ExportCommand.self, ReportCommand.self,
+                      BenchCommand.self]
     )
 
     /// Selects OpenBLAS kernels (re-executing once when `BLASRuntime.needsOverride` names a better core

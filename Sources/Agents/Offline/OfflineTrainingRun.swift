@@ -164,6 +164,7 @@ public struct OfflineTrainingRun: Sendable {
             loggedReward: .init(dataset.rewardStatistics),
             configuration: .init(learner.configuration), actionBox: .init(low: space.low, high: space.high))
         report.valueAudit = audit
+        report.baseline = evaluation.evaluateBaseline()
         return Result(report: report, policy: policy)
     }
 
@@ -351,6 +352,8 @@ public struct OfflineTrainingReport: Encodable, Sendable {
     public var wallSeconds: Double
     /// The final policy's value (the curve's last point; simulator oracle, held-out users).
     public var heldOut: HeldOutEvaluation.Result
+    /// The environment's baseline weights on the same held-out episodes (the curve's reference line).
+    public var baseline: HeldOutEvaluation.Result?
     /// The updates' diagnostics over the last interval (mean Q on logged states and actions, …).
     public var diagnostics: OfflineDiagnostics
     public var curve: [OfflineCurvePoint]

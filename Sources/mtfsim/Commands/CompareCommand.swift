@@ -83,7 +83,7 @@ struct CompareCommand: ParsableCommand {
         }
         progress.finish()
         if json {
-            print(try JSONOutput.encode(report))
+            print(try JSONOutput.encode(report, kind: "compare"))
             return
         }
         print("\(config.name) · \(users.rawValue) users · seeds \(firstSeed)…\(firstSeed + UInt64(seeds) - 1) · \(sessions) sessions per policy and seed · common random numbers")

@@ -219,7 +219,7 @@ struct EvaluateCommand: ParsableCommand {
             throw CommandFailure.oneLine(error)
         }
         if json {
-            print(try JSONOutput.encode(report))
+            print(try JSONOutput.encode(report, kind: "evaluate"))
             return
         }
         print(EvaluationText.render(report))

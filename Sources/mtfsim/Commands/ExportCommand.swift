@@ -71,9 +71,6 @@ struct ExportCommand: ParsableCommand {
                                valueName: "path"))
     var python: String?
 
-    /// Exit status when Python or the package is missing (`EX_UNAVAILABLE` of sysexits.h).
-    static let unavailableStatus: Int32 = 69
-
     func validate() throws {
         if datasetID != nil && format != .minari { throw ValidationError("--dataset-id applies to --to minari only") }
     }
@@ -92,7 +89,7 @@ struct ExportCommand: ParsableCommand {
             throw CommandFailure("\(log): the log holds \(runs.count) runs (ids \(ids.isEmpty ? "none" : ids)); choose one with --run")
         }
 
-        let interpreter = try Self.interpreter(python)
+        let interpreter = PythonInterpreter.find(python)
         try Self.requirePackage(interpreter)
 
         var arguments = ["-m", "mtfsim", "export", log, "--to", format.rawValue, out, "--incomplete", incomplete.rawValue]
@@ -113,47 +110,12 @@ struct ExportCommand: ParsableCommand {
         if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
     }
 
-    /// The interpreter: `--python`, else `$MTFSIM_PYTHON`, else `python3`; a name without `/` is looked up on PATH.
-    static func interpreter(_ option: String?) throws -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        let given = option ?? environment["MTFSIM_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        let source = option != nil ? "--python" : (environment["MTFSIM_PYTHON"].map { !$0.isEmpty } ?? false) ? "MTFSIM_PYTHON" : "the default"
-        let fm = FileManager.default
-        if given.contains("/") {
-            if fm.isExecutableFile(atPath: given) { return URL(fileURLWithPath: given) }
-            Self.unavailable("Python interpreter \(given) (\(source)) is not an executable file; install Python 3 or give its path with --python")
-        }
-        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(given)
-            if fm.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        Self.unavailable("Python interpreter \(given) (\(source)) not found on PATH; install Python 3 or give its path with --python or MTFSIM_PYTHON")
-    }
-
     /// Fails (status 69, one line) unless `interpreter` can import `mtfsim.export`.
     static func requirePackage(_ interpreter: URL) throws {
-        let probe = Process()
-        probe.executableURL = interpreter
-        probe.arguments = ["-c", "import mtfsim.export"]
-        probe.standardInput = FileHandle.nullDevice
-        probe.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        probe.standardError = errors
-        do { try probe.run() } catch {
-            Self.unavailable("cannot run \(interpreter.path): \(error.localizedDescription)")
-        }
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        probe.waitUntilExit()
-        guard probe.terminationReason == .exit, probe.terminationStatus == 0 else {
-            let last = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit \(probe.terminationStatus)"
-            Self.unavailable("the mtfsim Python package is not importable by \(interpreter.path) (\(last)); install it with "
+        let probe = PythonInterpreter.run(interpreter, ["-c", "import mtfsim.export"])
+        guard probe.status == 0 else {
+            PythonInterpreter.unavailable("the mtfsim Python package is not importable by \(interpreter.path) (\(probe.lastErrorLine)); install it with "
                              + "`pip install ./python` from the MTFSim repository, or point --python or MTFSIM_PYTHON at a Python that has it")
         }
-    }
-
-    /// Prints `line` as the command's one error line and exits with `unavailableStatus`.
-    static func unavailable(_ line: String) -> Never {
-        printError("Error: \(line)")
-        Foundation.exit(Self.unavailableStatus)
     }
 }

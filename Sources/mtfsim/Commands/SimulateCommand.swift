@@ -183,6 +183,27 @@ struct SimulateReport: Encodable {
 }
 
 enum JSONOutput {
+    /// The version of the `kind`-tagged outputs' layout (`mtfsim report` refuses newer ones).
+    static let formatVersion = 1
+
+    /// `value` as the top-level output of a command that `mtfsim report` reads, tagged with `kind` (train,
+    /// train-offline, compare, evaluate) and `formatVersion` beside the value's own members.
+    static func encode<T: Encodable>(_ value: T, kind: String) throws -> String {
+        try encode(Tagged(value: value, kind: kind))
+    }
+
+    struct Tagged<T: Encodable>: Encodable {
+        var value: T
+        var kind: String
+        enum Key: String, CodingKey { case kind, formatVersion }
+        func encode(to encoder: any Encoder) throws {
+            try value.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(JSONOutput.formatVersion, forKey: .formatVersion)
+        }
+    }
+
     static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

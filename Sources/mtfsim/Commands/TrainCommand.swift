@@ -97,7 +97,7 @@ struct TrainCommand: ParsableCommand {
         let report = try training.run(progress: { progress.update($0) }, note: { progress.note($0) }).report
         progress.finish()
         if json {
-            print(try JSONOutput.encode(report))
+            print(try JSONOutput.encode(report, kind: "train"))
         } else {
             let value = report.heldOut.rewardPerUserDay
             print("\(agent.rawValue) on \(world.config.name) seed \(report.seed): \(report.environmentSteps) steps, "

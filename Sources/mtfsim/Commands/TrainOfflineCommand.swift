@@ -88,7 +88,7 @@ struct TrainOfflineCommand: ParsableCommand {
         }
         progress.finish()
         if json {
-            print(try JSONOutput.encode(report))
+            print(try JSONOutput.encode(report, kind: "train-offline"))
             return
         }
         let value = report.heldOut.rewardPerUserDay
