@@ -1,7 +1,8 @@
 # Entry points for a fresh machine: each target installs the system packages it needs first.
 #   make run   — build in release and run `mtfsim simulate` on the default (embedded) short-video environment,
 #                writing its episode log to logs/<env>-seed1-<time>.sqlite
-#   make test  — run the whole test suite: Swift, then the Python package's pytest suite in .venv
+#   make test  — run the whole test suite: Swift, then the Python package's pytest suite in .venv (with Chromium for the
+#                `mtfsim report` pages, headless)
 #   make bench — build in release and run every benchmark
 #   make python       — .venv with the Python package (builds libMTFSimC.so) and its test extras
 #   make side-by-side — .venv-d3rlpy with d3rlpy (and torch): the d3rlpy round trips and python/examples/d3rlpy_side_by_side.py
@@ -9,20 +10,29 @@
 #   make ray-smoke    — the Ray examples as smoke tests: the `ray`-marked pytest tests and a 2-shard ray_simulate.py run
 
 SYSTEM_PACKAGES := libopenblas-dev libsqlite3-dev
+# What only the tests need: a real browser to open `mtfsim report` pages in.
+TEST_SYSTEM_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo)
 PYTHON ?= python3
 VENV := .venv
 VENV_D3RLPY := .venv-d3rlpy
 VENV_RAY := .venv-ray
 
-.PHONY: deps python-system run test bench python side-by-side ray ray-smoke
+.PHONY: deps test-deps python-system run test bench python side-by-side ray ray-smoke
 
-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(SYSTEM_PACKAGES))
+
+test-deps:
+	$(call apt_install,$(TEST_SYSTEM_PACKAGES))
 
 # Python's venv and pip (Debian splits them out of python3; other Pythons carry them).
 python-system:
@@ -71,9 +81,9 @@ run: deps
 	swift build -c release --product mtfsim
 	.build/release/mtfsim simulate
 
-test: deps python
+test: deps test-deps python
 	swift test --disable-xctest
-	cd python && ../$(VENV)/bin/python -m pytest -q
+	cd python && MTFSIM_REQUIRE_BROWSER=1 ../$(VENV)/bin/python -m pytest -q
 
 bench: deps python
 	swift build -c release --product mtfsim

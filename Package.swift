@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Agents", dependencies: ["Numerics", "NeuralNet", "Simulator", "EpisodeLog", "Rollout"], swiftSettings: internalChecks),
         .target(
             name: "Benchmarks",
-            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents", "Evaluation"],
+            dependencies: ["Numerics", "NeuralNet", "Simulator", "Ranking", "Rollout", "EpisodeLog", "Agents", "Evaluation", "Reporting"],
             swiftSettings: internalChecks
         ),
         .target(

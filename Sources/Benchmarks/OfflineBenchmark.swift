@@ -173,6 +173,11 @@ public struct OfflineBenchmark: Sendable {
 /// The process's resident set size now and at its peak, in bytes (`/proc/self/status` on Linux: `VmRSS`, `VmHWM`;
 /// elsewhere `getrusage`, whose peak is also reported as current).
 enum ResidentMemory {
+    /// Resets the peak (`VmHWM`) to the current resident set, where the kernel allows it (Linux ≥ 4.0).
+    static func resetPeak() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
     static func sample() -> (current: Int, peak: Int) {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
             func kilobytes(_ key: String) -> Int? {

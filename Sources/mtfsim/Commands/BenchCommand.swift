@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of MTFSim's building blocks.",
         discussion: "Build with `swift build -c release` first: debug builds are many times slower.",
-        subcommands: [BenchNumericsCommand.self, BenchSimulateCommand.self, BenchLogCommand.self, BenchRankerCommand.self,
+        subcommands: [BenchNumericsCommand.self, BenchSimulateCommand.self, BenchLogCommand.self, BenchReportCommand.self, BenchRankerCommand.self,
                       BenchOfflineCommand.self, BenchEvaluateCommand.self]
     )
 }

@@ -77,7 +77,7 @@ struct ReportCommand: ParsableCommand {
             throw CommandFailure(error.description)
         }
         progress.finish()
-        let (runtime, versions) = try loadRuntime()
+        let (runtime, versions) = try VegaRuntime.load(bundle: vegaBundle, python: python)
         let generator = "mtfsim \(MTFSimVersion.string) report" + (versions.map { " (\($0))" } ?? "")
         let layout = ReportFiles.Layout(page: out)
         let html = ReportPage.html(report, runtime: runtime, dataFolder: layout.dataFolderName, generator: generator)
@@ -88,41 +88,5 @@ struct ReportCommand: ParsableCommand {
         }
         print("\(out): \(report.charts.count) charts from \(inputs.count) input\(inputs.count == 1 ? "" : "s"); "
               + "data in \(layout.json) and \(layout.dataFolder)/")
-    }
-
-    /// The JavaScript that draws the charts, and the library versions when vl-convert made it.
-    func loadRuntime() throws -> (String, String?) {
-        let script: String
-        var versions: String?
-        if let vegaBundle {
-            guard let text = try? String(contentsOfFile: vegaBundle, encoding: .utf8) else {
-                throw CommandFailure("\(vegaBundle): cannot read the Vega bundle")
-            }
-            script = text
-        } else {
-            let interpreter = PythonInterpreter.find(python)
-            let program = """
-            import sys, vl_convert as v
-            sys.stdout.write(f"Vega {v.get_vega_version()}, Vega-Lite {v.get_vegalite_versions()[-1]}, vega-embed {v.get_vega_embed_version()}\\n")
-            sys.stdout.write(v.javascript_bundle())
-            """
-            let result = PythonInterpreter.run(interpreter, ["-c", program])
-            guard result.status == 0 else {
-                PythonInterpreter.unavailable("vl-convert is not usable by \(interpreter.path) (\(result.lastErrorLine)); install it with "
-                                              + "`pip install vl-convert-python` (or './python[report]'), point --python or "
-                                              + "MTFSIM_PYTHON at a Python that has it, or give --vega-bundle FILE")
-            }
-            let text = String(decoding: result.output, as: UTF8.self)
-            guard let newline = text.firstIndex(of: "\n") else { throw CommandFailure("vl-convert returned no bundle") }
-            versions = String(text[..<newline])
-            script = String(text[text.index(after: newline)...])
-        }
-        guard script.contains("vegaEmbed") else {
-            throw CommandFailure("\(vegaBundle ?? "vl-convert's bundle"): not a bundle of vega-embed (no vegaEmbed in it)")
-        }
-        guard script.range(of: "</script", options: .caseInsensitive) == nil else {
-            throw CommandFailure("\(vegaBundle ?? "vl-convert's bundle"): contains </script, which cannot be inlined in the page")
-        }
-        return (script, versions)
     }
 }

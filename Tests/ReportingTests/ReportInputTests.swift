@@ -1,0 +1,99 @@
+import Foundation
+@testable import Reporting
+import Testing
+
+/// Inputs are recognised by content; bad ones are refused with one line naming the file; output files appear
+/// whole or not at all.
+@Suite("Report inputs and files")
+struct ReportInputTests {
+    static func file(_ content: String, name: String = "input.json") throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("kind members and, for older outputs, their members say what an output is", arguments: [
+        (#"{"kind": "train", "formatVersion": 1, "curve": []}"#, ReportInput.Kind.train),
+        (#"{"kind": "train-offline"}"#, .trainOffline),
+        (#"{"agent": "sac", "curve": []}"#, .train),
+        (#"{"agent": "td3bc", "curve": [], "sources": []}"#, .trainOffline),
+        (#"{"policies": [], "sessionsPerRun": 100, "seeds": [1]}"#, .compare),
+        (#"{"policies": [], "estimand": "rewardPerUserDay"}"#, .evaluate),
+    ])
+    func recognisesJSONOutputs(content: String, kind: ReportInput.Kind) throws {
+        #expect(try ReportInput.recognise(try Self.file(content)).kind == kind)
+    }
+
+    @Test("unknown kinds, truncated JSON, newer formats, empty and foreign files are refused naming the file", arguments: [
+        (#"{"kind": "benchmark"}"#, "unknown kind \"benchmark\""),
+        (#"{"kind": "episode-log"}"#, "unknown kind"),
+        (#"{"kind": 3}"#, "unknown kind 3"),
+        (#"{"seeds": [1, 2]}"#, "unknown kind of input"),
+        (#"[1, 2, 3]"#, "not an object"),
+        (#"{"agent": "td3", "curve": [{"environmentSteps": 1"#, "truncated or malformed JSON"),
+        (#"{"kind": "compare", "formatVersion": 2}"#, "format version 2 is newer than this build reads (1)"),
+        ("", "empty file"),
+        ("steps,reward\n1,2\n", "unknown kind of input"),
+    ])
+    func refusesBadInputs(content: String, message: String) throws {
+        let path = try Self.file(content)
+        let error = try #require(throws: ReportError.self) { try ReportInput.recognise(path) }
+        #expect(error.description.hasPrefix("\(path): "))
+        #expect(error.description.contains(message), "\(error)")
+        #expect(!error.description.contains("\n"))
+    }
+
+    @Test("a missing file is named")
+    func missingFile() {
+        #expect(throws: ReportError(file: "/no/such/file.json", "no such file")) {
+            try ReportInput.recognise("/no/such/file.json")
+        }
+    }
+
+    @Test("JSON values: the CLI's non-finite strings read as numbers, write as null; text is safe inside <script>")
+    func jsonValues() throws {
+        let value = try JSONValue.parse(Data(#"{"b": [1, 2.5, "nan", "-inf"], "a": "</script><!--", "c": true, "d": null}"#.utf8))
+        #expect(value["b"]?.array?.map { $0.number?.isNaN } == [false, false, true, false])
+        #expect(value["b"]?.array?[3].number == -.infinity)
+        let text = value.encoded()
+        #expect(text == #"{"a":"\u003c/script\u003e\u003c!--","b":[1,2.5,"nan","-inf"],"c":true,"d":null}"#)
+        #expect(JSONValue.array([.number(.nan), .number(.infinity), 3, 0.25]).encoded() == "[null,null,3,0.25]")
+        #expect(try JSONValue.parse(Data(text.utf8)) == value)
+    }
+
+    @Test("CSV quotes cells with commas and quotes and leaves non-finite numbers empty")
+    func csv() {
+        let chart = Chart(id: "c", title: "t", caption: "c", columns: ["policy", "value", "note"],
+                          rows: [["policy": "fixed:1,0,0", "value": 0.5, "note": #"say "hi""#],
+                                 ["policy": "baseline", "value": .number(.nan)]], spec: .null)
+        #expect(ReportFiles.csv(chart) == "policy,value,note\n\"fixed:1,0,0\",0.5,\"say \"\"hi\"\"\"\nbaseline,,\n")
+    }
+
+    @Test("the page, its JSON and its CSV folder are written together; a failed write leaves nothing")
+    func filesAppearWholeOrNotAtAll() throws {
+        let folder = (try Self.file("x") as NSString).deletingLastPathComponent
+        let chart = Chart(id: "s-c", title: "T", caption: "C", columns: ["x"], rows: [["x": 1]],
+                          spec: ["data": ["values": [["x": 1]]], "mark": "point"])
+        let report = Report(title: "R", sections: [ReportSection(id: "s", heading: "H", summary: "S", charts: [chart])])
+        let layout = ReportFiles.Layout(page: "\(folder)/r.html")
+        #expect(layout.json == "\(folder)/r.json" && layout.dataFolder == "\(folder)/r-data" && layout.dataFolderName == "r-data")
+        let html = ReportPage.html(report, runtime: "window.vegaEmbed = () => Promise.resolve();", dataFolder: layout.dataFolderName,
+                                   generator: "test")
+        try ReportFiles.write(report, html: html, layout: layout, generator: "test")
+        #expect(try String(contentsOfFile: layout.page, encoding: .utf8) == html)
+        #expect(try String(contentsOfFile: "\(layout.dataFolder)/s-c.csv", encoding: .utf8) == "x\n1\n")
+        let data = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: layout.json)))
+        #expect(data["charts"]?.array?.first?["spec"]?["mark"] == "point")
+        #expect(html.contains(#"<figure class="chart" id="chart-0" data-title="T" data-chart-id="s-c">"#))
+        #expect(html.contains(#"href="r-data/s-c.csv""#))
+
+        // Into a folder that does not exist: an error naming the page, and no file of the report anywhere.
+        let missing = ReportFiles.Layout(page: "\(folder)/absent/r.html")
+        #expect(throws: ReportError.self) { try ReportFiles.write(report, html: html, layout: missing, generator: "test") }
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/absent"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names == ["input.json", "r-data", "r.html", "r.json"])
+    }
+}
