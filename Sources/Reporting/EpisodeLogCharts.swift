@@ -155,22 +155,18 @@ public enum EpisodeLogCharts {
                              "rate": .init(Double(stats.taskCountsByPosition[p][k]) / shown), "shown": .init(stats.shownByPosition[p])])
             }
         }
-        let outcomes: [JSONValue] = (["examined"] + stats.taskNames).map { .string($0) }
         let spec = VegaLite.chart(
             title: "Feedback by slate position", subtitle: "rate per shown item at each position (1 = top); own y scale per panel",
             rows: rows,
-            body: ["facet": VegaLite.field("outcome", "nominal", title: nil, extra: ["sort": .array(outcomes)]),
-                   "columns": 4,
-                   "spec": ["width": 180, "height": 120, "layer": [
-                       ["mark": ["type": "line", "color": .string(simulatedColor)],
-                        "encoding": ["x": VegaLite.field("position", "quantitative", title: "slate position"),
-                                     "y": VegaLite.field("rate", "quantitative", title: "rate per shown item")]],
-                       ["mark": ["type": "point", "filled": true, "size": 20, "color": .string(simulatedColor)],
-                        "encoding": ["x": ["field": "position", "type": "quantitative"], "y": ["field": "rate", "type": "quantitative"],
-                                     "tooltip": VegaLite.tooltip([("outcome", "nominal"), ("position", "quantitative"),
-                                                                  ("rate", "quantitative"), ("shown", "quantitative")])]],
-                   ]],
-                   "resolve": ["scale": ["y": "independent"]]])
+            body: VegaLite.panels(by: "outcome", order: ["examined"] + stats.taskNames, layers: [
+                ["mark": ["type": "line", "color": .string(simulatedColor)],
+                 "encoding": ["x": VegaLite.field("position", "quantitative", title: "slate position"),
+                              "y": VegaLite.field("rate", "quantitative", title: "rate per shown item")]],
+                ["mark": ["type": "point", "filled": true, "size": 20, "color": .string(simulatedColor)],
+                 "encoding": ["x": ["field": "position", "type": "quantitative"], "y": ["field": "rate", "type": "quantitative"],
+                              "tooltip": VegaLite.tooltip([("outcome", "nominal"), ("position", "quantitative"),
+                                                           ("rate", "quantitative"), ("shown", "quantitative")])]],
+            ]))
         return Chart(id: id, title: "Feedback by slate position",
                      caption: "How examination and each kind of feedback fall with the position in the slate (\(what)). "
                         + "Position effects come from the user's examination (cascade) and the ranking's order.",
@@ -257,20 +253,21 @@ public enum EpisodeLogCharts {
             ["bin": "≥ 2 h", "source": "simulated", "share": .init(1 - simulated)],
             ["bin": "≥ 2 h", "source": "KuaiRand (target)", "share": .init(1 - target.value)],
         ]
+        let sources: JSONValue = ["simulated", "KuaiRand (target)"]
         let color = VegaLite.field("source", "nominal", title: nil, extra: ["scale": [
-            "domain": ["simulated", "KuaiRand (target)"], "range": [.string(simulatedColor), .string(targetColor)]]])
+            "domain": sources, "range": [.string(simulatedColor), .string(targetColor)]]])
         let spec = VegaLite.chart(
             title: "Return gaps against KuaiRand's bins", subtitle: "share of between-session gaps per bin; error bar: the target's tolerance",
             rows: rows, width: 360,
             body: ["layer": [
                 ["mark": "bar",
-                 "encoding": ["x": VegaLite.field("bin", "nominal", title: "return gap", extra: ["sort": .null]),
-                              "xOffset": ["field": "source", "type": "nominal"],
+                 "encoding": ["x": VegaLite.field("bin", "nominal", title: "return gap", extra: ["sort": .null, "axis": ["labelAngle": 0]]),
+                              "xOffset": ["field": "source", "type": "nominal", "sort": sources],
                               "y": VegaLite.field("share", "quantitative", title: "share of returns", extra: ["axis": ["format": "%"]]),
                               "color": color,
                               "tooltip": VegaLite.tooltip([("bin", "nominal"), ("source", "nominal"), ("share", "quantitative")])]],
                 ["mark": ["type": "rule", "color": "#222"],
-                 "encoding": ["x": ["field": "bin", "type": "nominal", "sort": .null], "xOffset": ["field": "source", "type": "nominal"],
+                 "encoding": ["x": ["field": "bin", "type": "nominal", "sort": .null], "xOffset": ["field": "source", "type": "nominal", "sort": sources],
                               "y": ["field": "low", "type": "quantitative"], "y2": ["field": "high"]]],
             ]])
         return Chart(id: id, title: "Return gaps against KuaiRand's bins",
@@ -340,22 +337,18 @@ public enum EpisodeLogCharts {
         }
         let feature = stats.featureName == EpisodeLogStatistics.requestIndexFeature
             ? "request index in the session (0 = first)" : "\(stats.featureName) (state feature)"
-        let order: [JSONValue] = stats.actionNames.map { .string($0) }
         let spec = VegaLite.chart(
             title: "Fusion weights by \(stats.featureName)", subtitle: "mean weight (line) and 10th–90th percentile (band); own y scale per weight",
             rows: rows,
-            body: ["facet": VegaLite.field("weight", "nominal", title: nil, extra: ["sort": .array(order)]),
-                   "columns": 4,
-                   "spec": ["width": 180, "height": 120, "layer": [
-                       ["mark": ["type": "area", "opacity": 0.25, "color": .string(simulatedColor)],
-                        "encoding": ["x": VegaLite.field("feature", "quantitative", title: feature),
-                                     "y": VegaLite.field("p10", "quantitative", title: "fusion weight"), "y2": ["field": "p90"]]],
-                       ["mark": ["type": "line", "point": ["size": 14], "color": .string(simulatedColor)],
-                        "encoding": ["x": ["field": "feature", "type": "quantitative"], "y": ["field": "mean", "type": "quantitative"],
-                                     "tooltip": VegaLite.tooltip([("weight", "nominal"), ("feature", "quantitative"), ("mean", "quantitative"),
-                                                                  ("p10", "quantitative"), ("p90", "quantitative"), ("steps", "quantitative")])]],
-                   ]],
-                   "resolve": ["scale": ["y": "independent"]]])
+            body: VegaLite.panels(by: "weight", order: stats.actionNames, layers: [
+                ["mark": ["type": "area", "opacity": 0.25, "color": .string(simulatedColor)],
+                 "encoding": ["x": VegaLite.field("feature", "quantitative", title: feature),
+                              "y": VegaLite.field("p10", "quantitative", title: "fusion weight"), "y2": ["field": "p90"]]],
+                ["mark": ["type": "line", "point": ["size": 14], "color": .string(simulatedColor)],
+                 "encoding": ["x": ["field": "feature", "type": "quantitative"], "y": ["field": "mean", "type": "quantitative"],
+                              "tooltip": VegaLite.tooltip([("weight", "nominal"), ("feature", "quantitative"), ("mean", "quantitative"),
+                                                           ("p10", "quantitative"), ("p90", "quantitative"), ("steps", "quantitative")])]],
+            ]))
         let binning = bins.exact ? "one point per value" : "\(bins.bins.count) bins of equal step counts"
         return Chart(id: id, title: "Fusion weights by \(stats.featureName)",
                      caption: "The weights the policy acted with at \(n) requests, by \(feature) (\(binning)\(dropped > 0 ? "; \(dropped) steps in bins of fewer than \(minimumSteps) left out" : ""); \(what)). "

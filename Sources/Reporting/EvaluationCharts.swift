@@ -27,7 +27,13 @@ public enum EvaluationCharts {
                              "covers": .init(e["covers"].map { $0 == .bool(true) ? "covers the truth" : "misses the truth" } ?? "no interval")])
             }
         }
-        for row in rows { if let v = row["estimate"]?.number { low = min(low, v); high = max(high, v) } }
+        // The axes span the points (truths and estimates), not the intervals, which can be far wider; rules are clipped.
+        var yLow = low, yHigh = high
+        for row in rows { if let v = row["estimate"]?.number { yLow = min(yLow, v); yHigh = max(yHigh, v) } }
+        let pad = { (a: Double, b: Double) -> JSONValue in
+            let margin = max((b - a) * 0.05, abs(b) * 0.01, 1e-9)
+            return [.init(a - margin), .init(b + margin)]
+        }
         let estimand = json["estimand"]?.string ?? "?"
         let behaviour = json["behaviourPolicy"]?.string ?? "?"
         let episodes = json["episodes"]?.number.map { String(Int($0)) } ?? "?"
@@ -35,7 +41,7 @@ public enum EvaluationCharts {
             + "(behaviour \(behaviour), \(episodes) episodes), estimand \(estimand)"
         let diagonal: [JSONValue] = low <= high
             ? [["data": ["values": [["x": .init(low), "y": .init(low)], ["x": .init(high), "y": .init(high)]]],
-                "mark": ["type": "line", "color": "#888", "strokeDash": [4, 4]],
+                "mark": ["type": "line", "color": "#888", "strokeDash": [4, 4], "clip": true],
                 "encoding": ["x": ["field": "x", "type": "quantitative"], "y": ["field": "y", "type": "quantitative"]]]]
             : []
         let color = VegaLite.field("estimator", "nominal", title: "estimator")
@@ -43,12 +49,13 @@ public enum EvaluationCharts {
             title: "Estimates against the truth", subtitle: "\(estimand); dashed diagonal: estimate = truth; vertical bars: the estimators' intervals; dotted: the truth's",
             rows: rows, width: 520, height: 400,
             body: ["layer": .array(diagonal + [
-                ["mark": ["type": "rule", "opacity": 0.6],
+                ["mark": ["type": "rule", "opacity": 0.6, "clip": true],
                  "encoding": ["x": VegaLite.field("truth", "quantitative", title: "truth: \(estimand) simulated on the logged users",
-                                                  extra: ["scale": ["zero": false]]),
-                              "y": VegaLite.field("lower", "quantitative", title: "estimate from the log", extra: ["scale": ["zero": false]]),
+                                                  extra: ["scale": ["domain": pad(low, high)]]),
+                              "y": VegaLite.field("lower", "quantitative", title: "estimate from the log",
+                                                  extra: ["scale": ["domain": pad(yLow, yHigh)]]),
                               "y2": ["field": "upper"], "color": color]],
-                ["mark": ["type": "rule", "opacity": 0.6, "strokeDash": [2, 2]],
+                ["mark": ["type": "rule", "opacity": 0.6, "strokeDash": [2, 2], "clip": true],
                  "encoding": ["x": ["field": "truthLower", "type": "quantitative"], "x2": ["field": "truthUpper"],
                               "y": ["field": "estimate", "type": "quantitative"], "color": color]],
                 ["mark": ["type": "point", "filled": true, "size": 60],

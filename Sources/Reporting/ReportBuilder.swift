@@ -21,10 +21,9 @@ public struct ReportBuilder: Sendable {
         for path in inputs { recognised.append(try ReportInput.recognise(path)) }
         let cem = cemReferences(recognised)
         var sections: [ReportSection] = []
-        var counts: [ReportInput.Kind: Int] = [:]
         for (done, input) in recognised.enumerated() {
-            let index = counts[input.kind, default: 0]
-            counts[input.kind] = index + 1
+            // Sections are numbered in page order, so that chart ids (and CSV names) are unique.
+            let index = sections.count
             switch input.kind {
             case .episodeLog:
                 sections += try episodeLogSections(input.path, index: index)
@@ -33,7 +32,7 @@ public struct ReportBuilder: Sendable {
                 let environment = json["environment"]?.string
                 let references = cem.filter { $0.path != input.path && $0.environment == environment }.map(\.line)
                 sections.append(try TrainingCharts.section(json, offline: input.kind == .trainOffline, file: input.path,
-                                                           index: sections.count, references: references))
+                                                           index: index, references: references))
             case .compare:
                 sections.append(try ComparisonCharts.section(input.json!, file: input.path, index: index))
             case .evaluate:

@@ -25,12 +25,15 @@ public struct ReportInput: Sendable {
     /// Recognises `path`: a SQLite file is taken as an episode log (the log reader then checks it); a JSON document
     /// by its `kind` member, or, for outputs written before `kind` existed, by its members.
     public static func recognise(_ path: String) throws(ReportError) -> ReportInput {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ReportError(file: path, exists ? "cannot read the file" : "no such file")
+        // The header first: a log is only opened by the log reader, never read whole here.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ReportError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
-        if data.starts(with: sqliteHeader) { return ReportInput(path: path, kind: .episodeLog, json: nil) }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: sqliteHeader.count)) ?? Data()
+        if head.elementsEqual(sqliteHeader) { return ReportInput(path: path, kind: .episodeLog, json: nil) }
+        guard let rest = try? handle.readToEnd() ?? Data() else { throw ReportError(file: path, "cannot read the file") }
+        let data = head + rest
         guard let firstByte = data.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) else {
             throw ReportError(file: path, "empty file, not an episode log or a JSON output of mtfsim")
         }

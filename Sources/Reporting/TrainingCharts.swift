@@ -45,10 +45,13 @@ public enum TrainingCharts {
         var lines = references
         if let baseline = ReferenceLine(label: "baseline", heldOut: json["baseline"]) { lines.insert(baseline, at: 0) }
         var layers: [JSONValue] = []
-        for (i, line) in lines.enumerated() {
-            let color = line.label.hasPrefix("CEM") ? cemColor : i == 0 ? baselineColor : "#b279a2"
-            layers += VegaLite.referenceBand("y", from: line.lower, to: line.upper, color: color)
-            layers += VegaLite.referenceRule("y", at: line.mean, label: "\(line.label) \(String.fixed(line.mean, 1))", color: color)
+        // Lines only: the references' intervals are as wide as the curve's (the same held-out episodes), so bands would
+        // cover one another; they are in the caption. The highest line is labelled above, the others below.
+        let highest = lines.map(\.mean).max() ?? 0
+        for line in lines {
+            let color = line.label.hasPrefix("CEM") ? cemColor : line.label == "baseline" ? baselineColor : "#b279a2"
+            layers += VegaLite.referenceRule("y", at: line.mean, label: "\(line.label) \(String.fixed(line.mean, 1))", color: color,
+                                             labelBelow: line.mean < highest)
         }
         let x = VegaLite.field(xField, "quantitative",
                                title: offline ? "gradient steps (offline, no environment interaction)" : "environment steps (requests simulated)")

@@ -24,6 +24,15 @@ enum VegaLite {
         return .object(spec)
     }
 
+    /// Small multiples: one panel of `layers` per value of `field` (in `order`), four to a row, each with its own y
+    /// scale (rates and weights of very different sizes stay readable).
+    static func panels(by field: String, order: [String], layers: [JSONValue]) -> [String: JSONValue] {
+        ["facet": Self.field(field, "nominal", title: nil, extra: ["sort": .array(order.map { .string($0) })]),
+         "columns": 4,
+         "spec": ["width": 180, "height": 120, "layer": .array(layers)],
+         "resolve": ["scale": ["y": "independent"]]]
+    }
+
     /// An encoding channel bound to a field.
     static func field(_ name: String, _ type: String, title: String? = nil, extra: [String: JSONValue] = [:]) -> JSONValue {
         var channel: [String: JSONValue] = ["field": .string(name), "type": .string(type)]
@@ -44,16 +53,21 @@ enum VegaLite {
     /// chart's table.
     static let oneRow: JSONValue = ["values": [[:]]]
 
-    /// A horizontal (`axis` "y") or vertical ("x") reference rule at `value`, labelled.
+    /// A horizontal (`axis` "y") or vertical ("x") reference rule at `value`, labelled at the start (above a
+    /// horizontal rule, or below it with `labelBelow`).
     static func referenceRule(_ axis: String, at value: Double, label: String, color: String,
-                              dash: [Double] = [6, 4]) -> [JSONValue] {
+                              dash: [Double] = [6, 4], labelBelow: Bool = false) -> [JSONValue] {
         guard value.isFinite else { return [] }
         let other = axis == "y" ? "x" : "y"
+        let placement: [String: JSONValue] = axis == "y"
+            ? ["dy": .number(labelBelow ? 4 : -4), "baseline": labelBelow ? "top" : "bottom"]
+            : ["dy": 0, "baseline": "top"]
+        var mark: [String: JSONValue] = ["type": "text", "color": .string(color), "align": "left", "dx": 4]
+        for (key, v) in placement { mark[key] = v }
         return [
             ["data": oneRow, "mark": ["type": "rule", "color": .string(color), "strokeDash": .array(dash.map { .number($0) }), "strokeWidth": 1.5],
              "encoding": [.init(axis): ["datum": .number(value)]]],
-            ["data": oneRow, "mark": ["type": "text", "color": .string(color), "align": "left", "dx": 4, "dy": axis == "y" ? -6 : 0,
-                      "baseline": axis == "y" ? "bottom" : "top"],
+            ["data": oneRow, "mark": .object(mark),
              "encoding": [.init(axis): ["datum": .number(value)], .init(other): ["value": 0], "text": ["value": .string(label)]]],
         ]
     }

@@ -136,4 +136,17 @@ struct EpisodeLogStatisticsTests {
             #expect(chart.spec["$schema"]?.string?.contains("vega-lite") == true)
         }
     }
+
+    @Test("a report of the same log twice has a section per input and unique chart ids (the CSV names)")
+    func uniqueChartIDs() throws {
+        let (path, _, _) = try Self.loggedRun(policy: "baseline", sessions: 60)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var done: [Int] = []
+        let report = try ReportBuilder(inputs: [path, path]).build { done.append($0) }
+        #expect(done == [1, 2])
+        #expect(report.sections.count == 2)
+        let ids = report.charts.map(\.id)
+        #expect(Set(ids).count == ids.count && ids.count == 2 * report.sections[0].charts.count)
+    }
 }
+

@@ -174,3 +174,12 @@ def test_newer_log_schema_is_refused(cli: Path, tiny_log: Path, tmp_path: Path) 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(log) in lines[0] and "newer" in lines[0], result.stderr
     assert not page.exists()
+
+
+def test_report_never_overwrites_an_input(cli: Path, inputs: Path, tmp_path: Path) -> None:
+    source = tmp_path / "compare.json"
+    shutil.copy(inputs / "compare.json", source)
+    before = source.read_bytes()
+    result = report(cli, tmp_path / "compare.html", source)
+    assert result.returncode != 0 and "one of the inputs" in result.stderr
+    assert source.read_bytes() == before and not (tmp_path / "compare.html").exists()

@@ -63,7 +63,12 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one input: an episode log or a JSON output") }
-        if inputs.contains(out) { throw ValidationError("--out \(out) is one of the inputs; choose another file") }
+        // The page and the JSON beside it must not overwrite an input (`report compare.json --out compare.html`).
+        let layout = ReportFiles.Layout(page: out)
+        let standard = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        for written in [layout.page, layout.json] where inputs.map(standard).contains(standard(written)) {
+            throw ValidationError("--out \(out) would write \(written), which is one of the inputs; choose another name")
+        }
     }
 
     func run() throws {
