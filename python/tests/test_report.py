@@ -15,10 +15,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
 from conftest import REPO
+
+if TYPE_CHECKING:
+    from browser import PageCheck
 
 OUTPUTS = ("td3.json", "cem.json", "compare.json", "evaluate.json")
 
@@ -64,8 +68,11 @@ def artefacts() -> Path:
     return path
 
 
+CheckPage = Callable[..., "PageCheck"]
+
+
 @pytest.fixture(scope="module")
-def browser_check():  # type: ignore[no-untyped-def]
+def browser_check() -> CheckPage:
     from browser import check_page, chromium_path
 
     if chromium_path() is None:
@@ -86,7 +93,7 @@ def browser_check():  # type: ignore[no-untyped-def]
         ("evaluate", ("evaluate.json",), ["Estimates against the truth", "Policy selection by estimator"]),
     ],
 )
-def test_report_draws_every_chart_offline(cli: Path, inputs: Path, browser_check, tmp_path: Path, name: str,  # type: ignore[no-untyped-def]
+def test_report_draws_every_chart_offline(cli: Path, inputs: Path, browser_check: CheckPage, tmp_path: Path, name: str,
                                           sources: tuple[str, ...], titles: list[str]) -> None:
     page = tmp_path / f"{name}.html"
     result = report(cli, page, *(inputs / s for s in sources))
