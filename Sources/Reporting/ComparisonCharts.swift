@@ -21,8 +21,8 @@ public enum ComparisonCharts {
             differences.append(["policy": .init(name), "difference": .init(mean), "lower": .init(lower), "upper": .init(upper),
                                 "pairedEpisodes": .init(p["pairedEpisodes"]?.number ?? .nan), "verdict": .init(verdict)])
         }
-        let seeds = json["seeds"]?.array?.compactMap { $0.number.map { String(Int($0)) } }.joined(separator: ", ") ?? "?"
-        let sessions = json["sessionsPerRun"]?.number.map { String(Int($0)) } ?? "?"
+        let seeds = json["seeds"]?.array?.compactMap { $0.numberText }.joined(separator: ", ") ?? "?"
+        let sessions = json["sessionsPerRun"]?.numberText ?? "?"
         let users = json["users"]?.string ?? "held-out"
         let run = "\(file): `mtfsim compare` of \(policies.count) policies, world seeds \(seeds), \(sessions) sessions per policy "
             + "and seed, \(users) users, common random numbers"

@@ -280,7 +280,7 @@ public enum EpisodeLogCharts {
     // MARK: The long-term objective
 
     static func rewardPerUserDay(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart {
-        let values = stats.completeEpisodeRewardPerDay
+        let values = stats.completeEpisodeRewardPerDay.filter(\.isFinite)
         let interval = values.count > 1 ? tInterval(values: values) : nil
         let mean = values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count)
         var rows: [[String: JSONValue]] = []

@@ -36,7 +36,7 @@ public enum EvaluationCharts {
         }
         let estimand = json["estimand"]?.string ?? "?"
         let behaviour = json["behaviourPolicy"]?.string ?? "?"
-        let episodes = json["episodes"]?.number.map { String(Int($0)) } ?? "?"
+        let episodes = json["episodes"]?.numberText ?? "?"
         let run = "\(file): `mtfsim evaluate` of \(policies.count) policies on the log \(json["log"]?.string ?? "?") "
             + "(behaviour \(behaviour), \(episodes) episodes), estimand \(estimand)"
         let diagonal: [JSONValue] = low <= high

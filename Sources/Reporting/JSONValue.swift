@@ -30,6 +30,13 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// A number as text for captions: integers without a fraction, anything else as Swift prints it (`nil` when not
+    /// a number). Never traps, whatever the input holds.
+    public var numberText: String? {
+        guard let v = number else { return nil }
+        return v.isFinite ? Self.text(v) : "\(v)"
+    }
+
     public var string: String? {
         if case .string(let s) = self { return s }
         return nil

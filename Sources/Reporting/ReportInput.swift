@@ -48,8 +48,8 @@ public struct ReportInput: Sendable {
         guard json.object != nil else {
             throw ReportError(file: path, "unknown kind of input: a JSON document that is not an object")
         }
-        if let version = json["formatVersion"]?.number, version > Double(supportedFormatVersion) {
-            throw ReportError(file: path, "format version \(Int(version)) is newer than this build reads "
+        if let version = json["formatVersion"]?.number, !(version <= Double(supportedFormatVersion)) {
+            throw ReportError(file: path, "format version \(json["formatVersion"]?.numberText ?? "?") is newer than this build reads "
                               + "(\(supportedFormatVersion)); upgrade MTFSim to report it")
         }
         if let kind = json["kind"] {

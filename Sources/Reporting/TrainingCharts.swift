@@ -31,7 +31,7 @@ public enum TrainingCharts {
         }
         let agent = json["agent"]?.string ?? "?"
         let environment = json["environment"]?.string ?? "?"
-        let seed = json["seed"]?.number.map { String(Int($0)) } ?? "?"
+        let seed = json["seed"]?.numberText ?? "?"
         let xField = offline ? "gradientSteps" : "environmentSteps"
         var rows: [[String: JSONValue]] = []
         for point in curve {
@@ -78,7 +78,7 @@ public enum TrainingCharts {
         var source = ""
         if offline, let logs = json["sources"]?.array {
             source = " Learnt from " + logs.compactMap { s in
-                s["log"]?.string.map { "\($0) (\(s["policySpec"]?.string ?? "?"), \(Int(s["transitions"]?.number ?? 0)) transitions)" }
+                s["log"]?.string.map { "\($0) (\(s["policySpec"]?.string ?? "?"), \(s["transitions"]?.numberText ?? "?") transitions)" }
             }.joined(separator: ", ") + "; evaluated by the \(json["evaluation"]?.string ?? "simulator")."
         }
         let caption = "\(file): `mtfsim \(offline ? "train-offline" : "train") --agent \(agent)` on \(environment), seed \(seed); "

@@ -34,6 +34,7 @@ struct ReportInputTests {
         (#"[1, 2, 3]"#, "not an object"),
         (#"{"agent": "td3", "curve": [{"environmentSteps": 1"#, "truncated or malformed JSON"),
         (#"{"kind": "compare", "formatVersion": 2}"#, "format version 2 is newer than this build reads (1)"),
+        (#"{"kind": "compare", "formatVersion": 1e300}"#, "is newer than this build reads"),
         ("", "empty file"),
         ("steps,reward\n1,2\n", "unknown kind of input"),
     ])
@@ -43,6 +44,17 @@ struct ReportInputTests {
         #expect(error.description.hasPrefix("\(path): "))
         #expect(error.description.contains(message), "\(error)")
         #expect(!error.description.contains("\n"))
+    }
+
+    @Test("numbers that are not integers, or not finite, become caption text without trapping")
+    func numberText() throws {
+        let json = try JSONValue.parse(Data(#"{"seed": "nan", "big": 1e300, "n": 128, "x": 0.5, "s": "a"}"#.utf8))
+        #expect(json["seed"]?.numberText == "nan" && json["n"]?.numberText == "128" && json["x"]?.numberText == "0.5")
+        #expect(json["big"]?.numberText == "1e+300" && json["s"]?.numberText == nil)
+        let section = try TrainingCharts.section(
+            try JSONValue.parse(Data(#"{"agent": "td3", "seed": "nan", "curve": [{"environmentSteps": 1, "heldOut": {"rewardPerUserDay": {"mean": 1, "lower": "nan", "upper": "nan"}}}]}"#.utf8)),
+            offline: false, file: "t.json", index: 0, references: [])
+        #expect(section.charts.first?.title == "Learning curve: td3, ?, seed nan")
     }
 
     @Test("a missing file is named")
