@@ -145,6 +145,12 @@ def test_page_is_self_contained(cli: Path, inputs: Path, tmp_path: Path) -> None
     assert data["kind"] == "report" and len(data["charts"]) == html.count('<figure class="chart"')
     for chart in data["charts"]:
         assert (tmp_path / "all-data" / f"{chart['id']}.csv").is_file()
+    # --json says what was written, for scripts.
+    again = run(cli, "report", *map(str, everything), "--out", str(tmp_path / "again.html"), "--python", sys.executable, "--json")
+    written = json.loads(again.stdout)
+    assert written["page"] == str(tmp_path / "again.html") and written["pageBytes"] == (tmp_path / "again.html").stat().st_size
+    assert [c["id"] for c in written["charts"]] == [c["id"] for c in data["charts"]]
+    assert all(Path(c["csv"]).is_file() for c in written["charts"])
 
 
 @pytest.mark.parametrize(

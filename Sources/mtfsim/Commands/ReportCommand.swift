@@ -61,6 +61,24 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The Python interpreter that has vl-convert (default: $MTFSIM_PYTHON, else python3).", valueName: "path"))
     var python: String?
 
+    @Flag(help: "Print what was written as JSON: the page, its data files and every chart's id, title and section.")
+    var json = false
+
+    /// What `--json` prints.
+    struct Written: Encodable {
+        struct ChartEntry: Encodable {
+            var id: String
+            var title: String
+            var section: String
+            var csv: String
+        }
+        var page: String
+        var json: String
+        var dataFolder: String
+        var pageBytes: Int
+        var charts: [ChartEntry]
+    }
+
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one input: an episode log or a JSON output") }
         // The page and the JSON beside it must not overwrite an input (`report compare.json --out compare.html`).
@@ -90,6 +108,15 @@ struct ReportCommand: ParsableCommand {
             try ReportFiles.write(report, html: html, layout: layout, generator: generator)
         } catch {
             throw CommandFailure(error.description)
+        }
+        if json {
+            let charts = report.sections.flatMap { section in
+                section.charts.map { Written.ChartEntry(id: $0.id, title: $0.title, section: section.heading,
+                                                        csv: "\(layout.dataFolder)/\($0.id).csv") }
+            }
+            print(try JSONOutput.encode(Written(page: layout.page, json: layout.json, dataFolder: layout.dataFolder,
+                                                pageBytes: html.utf8.count, charts: charts)))
+            return
         }
         print("\(out): \(report.charts.count) charts from \(inputs.count) input\(inputs.count == 1 ? "" : "s"); "
               + "data in \(layout.json) and \(layout.dataFolder)/")
