@@ -17,19 +17,26 @@ public enum EpisodeLogCharts {
             + "ranker \(m.rankerName), seed \(m.seed); \(stats.sessions) sessions of \(stats.episodes) episodes"
             + ", \(stats.requests) requests, \(stats.impressions) items shown."
         let what = "\(file) run \(stats.run.id): \(m.environmentName), policy \(m.policySpec), \(stats.sessions) sessions"
-        var charts: [Chart] = []
-        let targets = config?.calibration?.targets ?? []
-        charts.append(rates(stats, targets: targets, id: "\(id)-rates", what: what))
-        if let sessionTargets = sessionTargets(stats, targets: targets, id: "\(id)-session-targets", what: what) {
-            charts.append(sessionTargets)
+        guard stats.sessions > 0 else {
+            return ReportSection(id: id, heading: "Episode log \(file), run \(stats.run.id)",
+                                 summary: summary + " No session was logged in this run: nothing to draw.", charts: [])
         }
-        charts.append(ratesByPosition(stats, id: "\(id)-positions", what: what))
-        charts.append(depth(stats, id: "\(id)-depth", what: what))
-        charts.append(gaps(stats, id: "\(id)-gaps", what: what))
-        if let kuaiRand = gapsAgainstKuaiRand(stats, targets: targets, id: "\(id)-gap-bins", what: what) { charts.append(kuaiRand) }
-        charts.append(rewardPerUserDay(stats, id: "\(id)-reward", what: what))
-        charts.append(weights(stats, id: "\(id)-weights", what: what))
-        return ReportSection(id: id, heading: "Episode log \(file), run \(stats.run.id)", summary: summary, charts: charts)
+        let targets = config?.calibration?.targets ?? []
+        var charts = [rates(stats, targets: targets, id: "\(id)-rates", what: what)]
+        var notDrawn: [String] = []
+        func add(_ chart: Chart?, _ reason: String) {
+            if let chart { charts.append(chart) } else if !reason.isEmpty { notDrawn.append(reason) }
+        }
+        add(sessionTargets(stats, targets: targets, id: "\(id)-session-targets", what: what), "")
+        add(ratesByPosition(stats, id: "\(id)-positions", what: what), "")
+        add(depth(stats, id: "\(id)-depth", what: what), "")
+        add(gaps(stats, id: "\(id)-gaps", what: what), "return gaps (no user came back within the run)")
+        add(gapsAgainstKuaiRand(stats, targets: targets, id: "\(id)-gap-bins", what: what), "")
+        add(rewardPerUserDay(stats, id: "\(id)-reward", what: what),
+            "reward per user-day (no complete episode: each was cut by the end of the run before its churn or horizon)")
+        add(weights(stats, id: "\(id)-weights", what: what), "fusion weights (too few requests for any value of \(stats.featureName))")
+        let note = notDrawn.isEmpty ? "" : " Not drawn: " + notDrawn.joined(separator: "; ") + "."
+        return ReportSection(id: id, heading: "Episode log \(file), run \(stats.run.id)", summary: summary + note, charts: charts)
     }
 
     // MARK: Calibration
@@ -99,6 +106,7 @@ public enum EpisodeLogCharts {
             case .gapShareUnderTwoHours: simulated = gapShareUnderTwoHours(stats)
             case .rate, .rankerAUC: continue
             }
+            guard simulated.isFinite else { continue }
             let error = (simulated - t.value) / t.value
             rows.append(["target": .init(t.label), "kuaiRand": .init(t.value), "simulated": .init(simulated),
                          "relativeErrorPercent": .init(100 * error), "tolerancePercent": .init(100 * t.tolerance),
@@ -209,7 +217,8 @@ public enum EpisodeLogCharts {
         minutes < 60 ? "\(Int(minutes)) min" : minutes < 1440 ? "\(Int(minutes / 60)) h" : "\(Int(minutes / 1440)) d"
     }
 
-    static func gaps(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart {
+    static func gaps(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart? {
+        guard !stats.returnGapMinutes.isEmpty else { return nil }
         let edges = gapEdgesMinutes
         var counts = Array(repeating: 0, count: edges.count)
         for gap in stats.returnGapMinutes {
@@ -279,8 +288,9 @@ public enum EpisodeLogCharts {
 
     // MARK: The long-term objective
 
-    static func rewardPerUserDay(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart {
+    static func rewardPerUserDay(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart? {
         let values = stats.completeEpisodeRewardPerDay.filter(\.isFinite)
+        guard !values.isEmpty else { return nil }
         let interval = values.count > 1 ? tInterval(values: values) : nil
         let mean = values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count)
         var rows: [[String: JSONValue]] = []
@@ -315,7 +325,7 @@ public enum EpisodeLogCharts {
     // MARK: The policy
 
     /// Mean fusion weight per state-feature bin, with the 10th–90th percentile band, one panel per weight.
-    public static func weights(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart {
+    public static func weights(_ stats: EpisodeLogStatistics, id: String, what: String) -> Chart? {
         let width = stats.actionNames.count
         let n = stats.featureValues.count
         let bins = WeightBins(values: stats.featureValues)
@@ -335,6 +345,7 @@ public enum EpisodeLogCharts {
                              "p10": .init(quantile(0.1)), "p90": .init(quantile(0.9)), "steps": .init(bin.steps.count)])
             }
         }
+        guard !rows.isEmpty else { return nil }
         let feature = stats.featureName == EpisodeLogStatistics.requestIndexFeature
             ? "request index in the session (0 = first)" : "\(stats.featureName) (state feature)"
         let spec = VegaLite.chart(

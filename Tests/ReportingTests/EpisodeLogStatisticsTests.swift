@@ -25,7 +25,8 @@ struct EpisodeLogStatisticsTests {
     """
 
     /// A logged run of `policy` on the tiny world; returns the log's path and the run's in-memory summary.
-    static func loggedRun(policy spec: String, sessions: Int = 300) throws -> (path: String, summary: SimulationSummary, world: World) {
+    static func loggedRun(policy spec: String, sessions: Int = 300,
+                          environmentText: String = environmentText) throws -> (path: String, summary: SimulationSummary, world: World) {
         let config = try EnvironmentLoader.decode(yaml: environmentText, file: "tiny+targets")
         let world = try World(config: config, seed: 3)
         let run = SimulationRun(world: world, environmentText: environmentText, policy: try PolicySpec.parse(spec, world: world),
@@ -35,11 +36,12 @@ struct EpisodeLogStatisticsTests {
         return (path, result.summary, world)
     }
 
-    static func statistics(_ path: String, feature: String = EpisodeLogStatistics.requestIndexFeature) throws -> EpisodeLogStatistics {
+    static func statistics(_ path: String, feature: String = EpisodeLogStatistics.requestIndexFeature,
+                           horizonDays: Double = 2) throws -> EpisodeLogStatistics {
         let reader = try EpisodeLogFile.open(path: path)
         defer { try? reader.close() }
         let run = try #require(try reader.runs().first)
-        return try EpisodeLogStatistics.collect(reader: reader, run: run, horizonDays: 2, feature: feature)
+        return try EpisodeLogStatistics.collect(reader: reader, run: run, horizonDays: horizonDays, feature: feature)
     }
 
     @Test("counts, rates, depth, gaps and reward per user-day equal the simulator's own summary")
@@ -79,7 +81,7 @@ struct EpisodeLogStatisticsTests {
         defer { try? FileManager.default.removeItem(atPath: fixed.path) }
         let fixedStats = try Self.statistics(fixed.path)
         let weights = Dictionary(uniqueKeysWithValues: zip(fixedStats.actionNames, [0.5, 0.25, -3.0]))
-        let flat = EpisodeLogCharts.weights(fixedStats, id: "w", what: "test")
+        let flat = try #require(EpisodeLogCharts.weights(fixedStats, id: "w", what: "test"))
         #expect(flat.rows.count > 3 * 3)
         for row in flat.rows {
             let name = try #require(row["weight"]?.string)
@@ -89,7 +91,7 @@ struct EpisodeLogStatisticsTests {
 
         let ramp = try Self.loggedRun(policy: "ramp:session.requestIndex=1..3@1,0,0@0,1,-5", sessions: 200)
         defer { try? FileManager.default.removeItem(atPath: ramp.path) }
-        let chart = EpisodeLogCharts.weights(try Self.statistics(ramp.path), id: "w", what: "test")
+        let chart = try #require(EpisodeLogCharts.weights(try Self.statistics(ramp.path), id: "w", what: "test"))
         let (click, hate) = (fixedStats.actionNames[0], fixedStats.actionNames[2])
         func mean(_ weight: String, at index: Double) -> Double? {
             chart.rows.first { $0["weight"]?.string == weight && $0["feature"]!.number == index }?["mean"]?.number
@@ -148,5 +150,17 @@ struct EpisodeLogStatisticsTests {
         let ids = report.charts.map(\.id)
         #expect(Set(ids).count == ids.count && ids.count == 2 * report.sections[0].charts.count)
     }
-}
 
+    @Test("a run too short to complete an episode leaves out the per-episode chart and says so")
+    func shortRunSaysWhatIsNotDrawn() throws {
+        // Tiny has no churn; with a 30-day horizon, 20 sessions end no episode.
+        let text = Self.environmentText.replacingOccurrences(of: "horizonDays: 2,", with: "horizonDays: 30,")
+        let (path, summary, world) = try Self.loggedRun(policy: "baseline", sessions: 20, environmentText: text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #require(summary.rewardPerUserDay.mean.isNaN, "the run must end before any episode is complete")
+        let section = EpisodeLogCharts.section(try Self.statistics(path, horizonDays: 30), config: world.config, file: path, index: 0)
+        #expect(!section.charts.contains { $0.id.hasSuffix("-reward") })
+        #expect(section.summary.contains("Not drawn: reward per user-day (no complete episode"))
+        #expect(section.charts.allSatisfy { !$0.rows.isEmpty })
+    }
+}
