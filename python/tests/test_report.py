@@ -196,3 +196,18 @@ def test_report_never_overwrites_an_input(cli: Path, inputs: Path, tmp_path: Pat
     result = report(cli, tmp_path / "compare.html", source)
     assert result.returncode != 0 and "one of the inputs" in result.stderr
     assert source.read_bytes() == before and not (tmp_path / "compare.html").exists()
+
+
+def test_specifications_load_in_altair(cli: Path, inputs: Path, tmp_path: Path) -> None:
+    """The JSON beside the page is Vega-Lite that Altair (6, on Vega-Lite 6) loads and validates as it is."""
+    alt = pytest.importorskip("altair")
+    everything = [inputs / "tiny.sqlite", *(inputs / o for o in OUTPUTS)]
+    assert report(cli, tmp_path / "all.html", *everything).returncode == 0
+    charts = json.loads((tmp_path / "all.json").read_text())["charts"]
+    for chart in charts:
+        spec = chart["spec"]
+        kind = alt.LayerChart if "layer" in spec else alt.FacetChart if "facet" in spec else alt.Chart
+        out = kind.from_dict(spec).to_dict()  # both validate against Altair's Vega-Lite schema
+        data = out["data"]  # Altair moves inline values into named datasets
+        assert data.get("values", out.get("datasets", {}).get(data.get("name"))) == spec["data"]["values"]
+
