@@ -63,6 +63,11 @@ public enum ComparisonCharts {
             caption: "\(run). Levels with their own intervals; differences between policies are read from the paired plot above.",
             columns: ["policy", "rewardPerUserDay", "lower", "upper", "rewardPerSession", "sessionsPerUserDay", "clickRate"],
             rows: levels, spec: levelSpec)
+        // One policy alone has no paired difference to draw.
+        guard !differences.isEmpty else {
+            return ReportSection(id: "compare\(index)", heading: "Policy comparison \(file)",
+                                 summary: run + ". One policy: no paired difference to draw.", charts: [levelChart])
+        }
         return ReportSection(id: "compare\(index)", heading: "Policy comparison \(file)", summary: run + ".",
                              charts: [forestChart, levelChart])
     }

@@ -57,6 +57,24 @@ struct ReportInputTests {
         #expect(section.charts.first?.title == "Learning curve: td3, ?, seed nan")
     }
 
+    @Test("a compare of one policy draws its level and no forest; of three, a difference per policy after the first")
+    func comparisonCharts() throws {
+        func entry(_ name: String, _ mean: Double, difference: Double? = nil) -> String {
+            let level = #""rewardPerUserDay": {"mean": \#(mean), "lower": \#(mean - 1), "upper": \#(mean + 1)}"#
+            let paired = difference.map { #", "differenceToFirst": {"mean": \#($0), "lower": \#($0 - 0.5), "upper": \#($0 + 0.5)}"# } ?? ""
+            return #"{"policy": "\#(name)", \#(level)\#(paired)}"#
+        }
+        let one = try JSONValue.parse(Data(#"{"kind": "compare", "seeds": [1], "sessionsPerRun": 10, "policies": [\#(entry("baseline", 5))]}"#.utf8))
+        let single = try ComparisonCharts.section(one, file: "one.json", index: 0)
+        #expect(single.charts.map(\.id) == ["compare0-levels"] && single.summary.contains("no paired difference"))
+        let three = try JSONValue.parse(Data((#"{"kind": "compare", "seeds": [1, 2], "sessionsPerRun": 10, "policies": ["#
+            + [entry("baseline", 5), entry("a", 7, difference: 2), entry("b", 4, difference: -1)].joined(separator: ",") + "]}").utf8))
+        let section = try ComparisonCharts.section(three, file: "three.json", index: 3)
+        let forest = try #require(section.charts.first { $0.id == "compare3-forest" })
+        #expect(forest.rows.map { $0["policy"]?.string } == ["a", "b"])
+        #expect(forest.rows.map { $0["verdict"]?.string } == ["better than baseline", "worse than baseline"])
+    }
+
     @Test("a missing file is named")
     func missingFile() {
         #expect(throws: ReportError(file: "/no/such/file.json", "no such file")) {
