@@ -17,12 +17,13 @@ struct RunLayout: Sendable {
 
     /// Throws `.invalidRecord` naming the session, step and field that does not fit the layout.
     func validate(_ session: LoggedSession, path: String) throws {
+        // Messages are built only on failure (`@autoclosure`): this runs for every impression the writer stores.
         func fail(_ what: String) -> EpisodeLogError {
             EpisodeLogError(path: path, kind: .invalidRecord(
                 "session (episode \(session.episode), index \(session.sessionIndex)): \(what)"))
         }
-        func expect(_ actual: Int, _ expected: Int, _ what: String) throws {
-            if actual != expected { throw fail("\(what) has \(actual) values, the run's layout has \(expected)") }
+        func expect(_ actual: Int, _ expected: Int, _ what: @autoclosure () -> String) throws {
+            if actual != expected { throw fail("\(what()) has \(actual) values, the run's layout has \(expected)") }
         }
         guard session.episode >= 0, session.sessionIndex >= 0 else { throw fail("negative key") }
         try expect(session.taskCounts.count, taskCount, "taskCounts")
@@ -31,7 +32,7 @@ struct RunLayout: Sendable {
         }
         var impressionCount = 0
         for (index, step) in session.steps.enumerated() {
-            let at = "step \(step.requestIndex)"
+            var at: String { "step \(step.requestIndex)" }
             guard step.requestIndex == index else { throw fail("\(at) is at position \(index) of the steps") }
             try expect(step.state.count, stateCount, "\(at) state")
             try expect(step.action.count, actionCount, "\(at) action")
