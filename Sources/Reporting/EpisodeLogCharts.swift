@@ -22,19 +22,20 @@ public enum EpisodeLogCharts {
                                  summary: summary + " No session was logged in this run: nothing to draw.", charts: [])
         }
         let targets = config?.calibration?.targets ?? []
-        var charts = [rates(stats, targets: targets, id: "\(id)-rates", what: what)]
-        var notDrawn: [String] = []
-        func add(_ chart: Chart?, _ reason: String) {
-            if let chart { charts.append(chart) } else if !reason.isEmpty { notDrawn.append(reason) }
+        var charts: [Chart] = [], notDrawn: [String] = []
+        /// A chart, or the reason it is not drawn (charts the environment lacks the targets for go unmentioned).
+        func add(_ chart: Chart?, unless reason: String? = nil) {
+            if let chart { charts.append(chart) } else if let reason { notDrawn.append(reason) }
         }
-        add(sessionTargets(stats, targets: targets, id: "\(id)-session-targets", what: what), "")
-        add(ratesByPosition(stats, id: "\(id)-positions", what: what), "")
-        add(depth(stats, id: "\(id)-depth", what: what), "")
-        add(gaps(stats, id: "\(id)-gaps", what: what), "return gaps (no user came back within the run)")
-        add(gapsAgainstKuaiRand(stats, targets: targets, id: "\(id)-gap-bins", what: what), "")
+        add(rates(stats, targets: targets, id: "\(id)-rates", what: what))
+        add(sessionTargets(stats, targets: targets, id: "\(id)-session-targets", what: what))
+        add(ratesByPosition(stats, id: "\(id)-positions", what: what))
+        add(depth(stats, id: "\(id)-depth", what: what))
+        add(gaps(stats, id: "\(id)-gaps", what: what), unless: "return gaps (no user came back within the run)")
+        add(gapsAgainstKuaiRand(stats, targets: targets, id: "\(id)-gap-bins", what: what))
         add(rewardPerUserDay(stats, id: "\(id)-reward", what: what),
-            "reward per user-day (no complete episode: each was cut by the end of the run before its churn or horizon)")
-        add(weights(stats, id: "\(id)-weights", what: what), "fusion weights (too few requests for any value of \(stats.featureName))")
+            unless: "reward per user-day (no complete episode: each was cut by the end of the run before its churn or horizon)")
+        add(weights(stats, id: "\(id)-weights", what: what), unless: "fusion weights (too few requests for any value of \(stats.featureName))")
         let note = notDrawn.isEmpty ? "" : " Not drawn: " + notDrawn.joined(separator: "; ") + "."
         return ReportSection(id: id, heading: "Episode log \(file), run \(stats.run.id)", summary: summary + note, charts: charts)
     }

@@ -8,7 +8,7 @@ import Foundation
 /// Every chart is a `figure.chart` whose `div.vega` vega-embed fills with SVG; when all have been drawn (or failed)
 /// the page sets `window.mtfsimReport = {done, charts, errors}` (what the headless-browser test waits for).
 public enum ReportPage {
-    public static func html(_ report: Report, runtime: String, dataFolder: String?, generator: String) -> String {
+    public static func html(_ report: Report, runtime: String, dataFolder: String, generator: String) -> String {
         var body = ""
         var specs: [JSONValue] = []
         var contents = ""
@@ -19,7 +19,7 @@ public enum ReportPage {
             for chart in section.charts {
                 let n = specs.count
                 specs.append(chart.spec)
-                let dataLink = dataFolder.map { " <a class=\"data\" href=\"\(escape($0))/\(escape(chart.id)).csv\">data (CSV)</a>" } ?? ""
+                let dataLink = " <a class=\"data\" href=\"\(escape(dataFolder))/\(escape(chart.id)).csv\">data (CSV)</a>"
                 body += """
                 <figure class="chart" id="chart-\(n)" data-title="\(escape(chart.title))" data-chart-id="\(escape(chart.id))">
                 <div class="vega"></div>
