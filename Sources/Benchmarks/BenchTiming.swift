@@ -1,3 +1,4 @@
+import Foundation
 import Numerics
 
 /// Timing for the benchmarks: warm up, then the median over several timing blocks of the time per operation,
@@ -49,6 +50,34 @@ public enum BenchTiming {
         let start = clock.now
         let value = try body()
         return (value, (clock.now - start).seconds)
+    }
+
+    /// CPU seconds (user + system) consumed so far by the calling thread (`CLOCK_THREAD_CPUTIME_ID`), or by the
+    /// whole process (`RUSAGE_SELF`, every thread): unlike wall time, they do not grow when other work shares the
+    /// cores, so a cost measured in them holds on a busy machine.
+    public static func cpuSeconds(_ scope: CPUScope) -> Double {
+        switch scope {
+        case .thread:
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+        case .process:
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        }
+    }
+
+    /// Whose CPU time `cpuSeconds` reads.
+    public enum CPUScope: Sendable { case thread, process }
+
+    /// Wall-clock and CPU seconds (`scope`) that `body` takes, with its result.
+    public static func measureCPU<T>(_ scope: CPUScope, _ body: () throws -> T) rethrows
+        -> (value: T, seconds: Double, cpuSeconds: Double) {
+        let cpuStart = cpuSeconds(scope)
+        let (value, seconds) = try measure(body)
+        return (value, seconds, cpuSeconds(scope) - cpuStart)
     }
 
     /// Floating-point operations of one product `C ← A·B` with `A: M×K`, `B: K×N`: a multiply and an add per

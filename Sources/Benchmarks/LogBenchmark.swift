@@ -54,14 +54,15 @@ public struct LogBenchmark: Sendable {
         _ = simulation.run(.init(sessions: sessions, threads: threads, sessionSink: { batch in collected.withLock { $0.append(batch) } }))
         let batches = collected.withLock { $0 }
         let counts = LogBenchReport.Counts(batches)
-        var writeRates: [Double] = []
+        var writeRates: [Double] = [], writerCPU: [Double] = []
         var fileBytes = 0
         for _ in 0..<repeats {
             let writer = try freshWriter()
-            let ((), seconds) = try BenchTiming.measure {
+            let ((), seconds, cpuSeconds) = try BenchTiming.measureCPU(.thread) {
                 for batch in batches { try writer.append(sessions: batch) }
                 try writer.finishRun()
             }
+            writerCPU.append(cpuSeconds)
             let path = writer.path
             try writer.close()
             fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -69,20 +70,25 @@ public struct LogBenchmark: Sendable {
         }
 
         // (2) The simulation with and without the log.
-        var off: [Double] = [], on: [Double] = []
+        var off: [Double] = [], on: [Double] = [], cpuOff: [Double] = [], cpuOn: [Double] = []
         for _ in 0..<repeats {
-            let (plain, plainSeconds) = BenchTiming.measure { simulation.run(.init(sessions: sessions, threads: threads)) }
+            let (plain, plainSeconds, plainCPU) = BenchTiming.measureCPU(.process) {
+                simulation.run(.init(sessions: sessions, threads: threads))
+            }
             off.append(Double(plain.simulatedRequests) / plainSeconds)
+            cpuOff.append(plainCPU)
             let writer = try freshWriter()
-            let (logged, loggedSeconds) = try BenchTiming.measure {
+            let (logged, loggedSeconds, loggedCPU) = try BenchTiming.measureCPU(.process) {
                 try SimulationLog.run(simulation, options: .init(sessions: sessions, threads: threads), writer: writer)
             }
+            cpuOn.append(loggedCPU)
             try writer.finishRun()
             try writer.close()
             on.append(Double(logged.simulatedRequests) / loggedSeconds)
         }
         return LogBenchReport(environment: config.name, counts: counts, fileBytes: fileBytes, writerImpressionsPerSecond: writeRates,
-                              simulateRequestsPerSecondWithoutLog: off, simulateRequestsPerSecondWithLog: on, threads: threads)
+                              simulateRequestsPerSecondWithoutLog: off, simulateRequestsPerSecondWithLog: on, threads: threads,
+                              writerCPUSeconds: writerCPU, simulateCPUSecondsWithoutLog: cpuOff, simulateCPUSecondsWithLog: cpuOn)
     }
 }
 
@@ -123,10 +129,19 @@ public struct LogBenchReport: Codable, Sendable {
     /// 1 − (requests/s with log) / (requests/s without): the share of simulation speed that logging costs.
     public var loggingOverhead: Double
     public var threads: Int
+    /// CPU microseconds (user + system) the writing thread spends per impression written, steps and sessions
+    /// included: the writer's cost in a unit that does not depend on what else runs on the machine.
+    public var writerCPUMicrosecondsPerImpression: Double
+    /// (process CPU seconds of `simulate` with the log) / (without) − 1: the CPU that logging adds to a simulation,
+    /// wherever it runs (trace building in the simulation threads, the writer thread). It bounds sharding: a
+    /// logged `--threads 1` process runs at about the unlogged speed while its writer thread has a spare core, so
+    /// two of them on two cores reach at most 2 / (1 + share) times one.
+    public var loggingCPUShare: Double
 
-    /// The report of the measured samples: each rate is the median of its runs.
+    /// The report of the measured samples: each rate and CPU time is the median of its runs.
     public init(environment: String, counts: Counts, fileBytes: Int, writerImpressionsPerSecond: [Double],
-                simulateRequestsPerSecondWithoutLog: [Double], simulateRequestsPerSecondWithLog: [Double], threads: Int) {
+                simulateRequestsPerSecondWithoutLog: [Double], simulateRequestsPerSecondWithLog: [Double], threads: Int,
+                writerCPUSeconds: [Double], simulateCPUSecondsWithoutLog: [Double], simulateCPUSecondsWithLog: [Double]) {
         self.environment = environment
         sessions = counts.sessions
         steps = counts.steps
@@ -138,5 +153,7 @@ public struct LogBenchReport: Codable, Sendable {
         self.simulateRequestsPerSecondWithLog = BenchTiming.median(simulateRequestsPerSecondWithLog)
         loggingOverhead = 1 - self.simulateRequestsPerSecondWithLog / self.simulateRequestsPerSecondWithoutLog
         self.threads = threads
+        writerCPUMicrosecondsPerImpression = 1e6 * BenchTiming.median(writerCPUSeconds) / Double(counts.impressions)
+        loggingCPUShare = BenchTiming.median(simulateCPUSecondsWithLog) / BenchTiming.median(simulateCPUSecondsWithoutLog) - 1
     }
 }

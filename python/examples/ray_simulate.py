@@ -64,7 +64,8 @@ class ShardResult:
 
     low: int
     high: int
-    node: str
+    node: str  # the host's name
+    node_id: str | None  # the Ray node that ran the shard (None when run outside Ray)
     log: str
     parquet: str | None
     parquet_rows: int | None
@@ -117,6 +118,16 @@ def _run_cli(arguments: list[str]) -> tuple[str, float, float]:
         return out.read(), seconds, rss_mib
 
 
+def _ray_node_id() -> str | None:
+    """The id of the Ray node this runs on (several nodes may share a host), or None outside a Ray worker."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except ImportError:
+        return None
+
+
 def run_shard(cli: str, low: int, high: int, out: str, environment: str, seed: int, policy: str | None,
               export: bool) -> ShardResult:
     """One shard: `mtfsim simulate --episodes low..high --threads 1` into `out/shard-<low>-<high>.sqlite`, then
@@ -140,8 +151,8 @@ def run_shard(cli: str, low: int, high: int, out: str, environment: str, seed: i
         rows = to_parquet(stem + ".sqlite", stem + ".parquet")
         export_seconds = time.perf_counter() - start
         parquet = stem + ".parquet"
-    return ShardResult(low=low, high=high, node=socket.gethostname(), log=stem + ".sqlite", parquet=parquet,
-                       parquet_rows=rows, summary=report["summary"], simulate_seconds=seconds,
+    return ShardResult(low=low, high=high, node=socket.gethostname(), node_id=_ray_node_id(), log=stem + ".sqlite",
+                       parquet=parquet, parquet_rows=rows, summary=report["summary"], simulate_seconds=seconds,
                        export_seconds=export_seconds, peak_rss_mib=rss)
 
 
