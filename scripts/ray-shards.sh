@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sharded simulation on a local Ray: 1 shard against 2 shards over the same episodes, alternating, plus a control
-# that says what the machine's cores deliver to two independent CPU-bound processes at that moment (no Ray, no log).
+# Sharded simulation on a local Ray: 1 shard against 2 shards over the same episodes, alternating, each with one
+# thread per shard (the default) and with a writer thread per shard's log (--log-writer-thread), plus a control that
+# says what the machine's cores deliver to two independent CPU-bound processes at that moment (no Ray, no log).
 # Usage: scripts/ray-shards.sh [EPISODES] [ROUNDS]   (from the repository, after `make ray` and a release build)
 # Prints one line per run; docs/scaling.md ("Sharded simulation") quotes its output.
 set -euo pipefail
@@ -28,18 +29,19 @@ control() {
 
 run() {
     local shards=$1 round=$2 load
+    shift 2
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     "$PY" python/examples/ray_simulate.py --shards "$shards" --episodes "$EPISODES" --num-cpus 2 --cli "$CLI" \
-        --out "$OUT/r$round-s$shards" --json 2>/dev/null >"$OUT/report.json"
+        --out "$OUT/r$round-s$shards" --json "$@" 2>/dev/null >"$OUT/report.json"
     "$PY" -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 shards = " | ".join("%d..%d: simulate %.1f s, export %.1f s, peak RSS %.0f MiB"
                     % (s["low"], s["high"], s["simulate_seconds"], s["export_seconds"], s["peak_rss_mib"])
                     for s in r["shards"])
-print("round %s shards %d: %d requests in %.1f s = %.0f requests/s; load before %s; %s"
-      % (sys.argv[2], len(r["shards"]), r["combined"]["requests"], r["wall_seconds"], r["requests_per_second"],
-         sys.argv[3], shards))
+print("round %s shards %d (%s): %d requests in %.1f s = %.0f requests/s; load before %s; %s"
+      % (sys.argv[2], len(r["shards"]), "writer thread" if r["log_writer_thread"] else "one thread",
+         r["combined"]["requests"], r["wall_seconds"], r["requests_per_second"], sys.argv[3], shards))
 ' "$OUT/report.json" "$round" "$load"
     rm -rf "$OUT/r$round-s$shards"
 }
@@ -48,5 +50,7 @@ control
 for round in $(seq 1 "$ROUNDS"); do
     run 1 "$round"
     run 2 "$round"
+    run 1 "$round" --log-writer-thread
+    run 2 "$round" --log-writer-thread
 done
 control

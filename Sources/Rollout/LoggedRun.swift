@@ -94,10 +94,11 @@ public struct LoggedRun: Sendable {
         if !fresh.isEmpty { try writer.append(sessions: fresh) }
     }
 
-    /// Runs `simulation` and logs its sessions through the writer's background queue (`SimulationLog.run`), leaving
-    /// out those already committed.
-    public func simulate(_ simulation: Simulation, options: Simulation.Options) throws -> Simulation.Output {
-        try SimulationLog.run(simulation, options: options, writer: writer, skip: committed)
+    /// Runs `simulation` and logs its sessions (`SimulationLog.run`: on a writer thread, or on the simulation
+    /// threads with `writes: .inline`), leaving out those already committed.
+    public func simulate(_ simulation: Simulation, options: Simulation.Options,
+                         writes: SimulationLog.Writes = .writerThread) throws -> Simulation.Output {
+        try SimulationLog.run(simulation, options: options, writer: writer, skip: committed, writes: writes)
     }
 
     /// Does `work`, then finishes the run `complete` and closes the file; when `work` (or finishing) throws, marks

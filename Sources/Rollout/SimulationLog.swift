@@ -28,26 +28,38 @@ public enum SimulationLog {
             candidatesPerRequest: config.retrieval.candidates, randomExposure: randomExposure)
     }
 
+    /// Which thread appends a simulation's sessions to its log.
+    public enum Writes: Sendable {
+        /// A writer thread of its own, fed through a bounded queue: the simulation threads rarely wait for SQLite,
+        /// and the process uses up to one core more than its simulation threads.
+        case writerThread
+        /// The simulation thread that completes a block writes it, while the others wait for it: the process uses
+        /// no more cores than its simulation threads, as a scheduler that counts CPUs (a Ray task's `num_cpus`,
+        /// a batch job's cores) assumes.
+        case inline
+    }
+
     /// Runs `simulation` and appends its sessions, minus those in `skip` (already committed by an
     /// interrupted run), to the writer's active run. Sessions reach the writer block by block in
-    /// (episode, session) order through a bounded queue, each batch in one transaction, so simulation threads
-    /// rarely wait on the disk and a crash leaves whole sessions only.
+    /// (episode, session) order, each batch in one transaction (through a bounded queue to a writer thread, or on
+    /// the simulation thread: `writes`), so a crash leaves whole sessions only. The log's content does not depend
+    /// on `writes`.
     public static func run(_ simulation: Simulation, options: Simulation.Options, writer: EpisodeLogWriter,
-                           skip: Set<SessionKey> = []) throws -> Simulation.Output {
-        let sink = EpisodeLogWriter.AsyncSink(writer: writer)
+                           skip: Set<SessionKey> = [], writes: Writes = .writerThread) throws -> Simulation.Output {
+        let sink = writes == .writerThread ? EpisodeLogWriter.AsyncSink(writer: writer) : nil
         let failure = Mutex<(any Error)?>(nil)
         var options = options
         options.sessionSink = { batch in
             let fresh = skip.isEmpty ? batch : batch.filter { !skip.contains($0.key) }
             guard !fresh.isEmpty, failure.withLock({ $0 == nil }) else { return }
             do {
-                try sink.submit(fresh)
+                if let sink { try sink.submit(fresh) } else { try writer.append(sessions: fresh) }
             } catch {
                 failure.withLock { if $0 == nil { $0 = error } }
             }
         }
         let output = simulation.run(options)
-        try sink.close()
+        try sink?.close()
         if let error = failure.withLock({ $0 }) { throw error }
         return output
     }

@@ -29,6 +29,8 @@ public struct SimulationRun: Sendable {
     public var logCandidates = false
     /// Probability that a slate slot shows a uniformly random candidate.
     public var randomExposure = 0.0
+    /// Which thread writes the log (`SimulationLog.Writes`; the log's content does not depend on it).
+    public var logWrites = SimulationLog.Writes.writerThread
 
     public init(world: World, environmentText: String, policy: any FusionPolicy, ranker: any Ranker, seed: UInt64,
                 sessions: Int, threads: Int) {
@@ -113,7 +115,9 @@ public struct SimulationRun: Sendable {
         let options = options(logCandidates: log != nil && logCandidates, progress: progress)
         let output: Simulation.Output
         if let log {
-            output = try LoggedRun.create(path: log, metadata: metadata).record { try $0.simulate(simulation, options: options) }
+            output = try LoggedRun.create(path: log, metadata: metadata).record {
+                try $0.simulate(simulation, options: options, writes: logWrites)
+            }
         } else {
             output = simulation.run(options)
         }
@@ -129,13 +133,14 @@ public struct SimulationRun: Sendable {
     ///   - progress: complete sessions so far (of the run's requested sessions; episodes of a range run), from worker
     ///     threads.
     public static func resume(_ logged: LoggedRun, threads: Int, policy resolve: (String, World) throws -> any FusionPolicy,
+                              writes: SimulationLog.Writes = .writerThread,
                               progress: (@Sendable (Int) -> Void)? = nil) throws -> Result {
         let clock = ContinuousClock(), start = clock.now
         return try logged.record { logged in
             let run = try SimulationRun(resuming: logged, threads: threads, policy: resolve)
             let output = try logged.simulate(
                 Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed),
-                options: run.options(logCandidates: run.logCandidates, progress: progress))
+                options: run.options(logCandidates: run.logCandidates, progress: progress), writes: writes)
             return run.result(output, log: logged.path, seconds: (clock.now - start).seconds)
         }
     }

@@ -36,4 +36,24 @@ import Testing
             #expect(try contentDigest(one) != contentDigest(other))
         }
     }
+
+    @Test func writingOnTheSimulationThreadWritesTheSameLog() throws {
+        try withTemporaryDirectory { directory in
+            func simulate(threads: Int, _ extra: [String]) throws -> URL {
+                let log = directory.appendingPathComponent("threads\(threads)\(extra.joined()).sqlite")
+                let result = try CLI.run(["simulate", "--env", "tiny", "--sessions", "300", "--seed", "4",
+                                          "--threads", "\(threads)", "--log", log.path, "--json"] + extra, in: directory)
+                try #require(result.succeeded, "\(result)")
+                return log
+            }
+            let writerThread = try simulate(threads: 1, [])
+            for threads in [1, 2] {
+                let inline = try simulate(threads: threads, ["--no-log-writer-thread"])
+                #expect(try LogCheck.digest(inline) == LogCheck.digest(writerThread), "threads \(threads)")
+                #expect(try contentDigest(inline) == contentDigest(writerThread), "threads \(threads)")
+            }
+            let refused = try CLI.run(["simulate", "--env", "tiny", "--no-log", "--no-log-writer-thread"], in: directory)
+            #expect(!refused.succeeded && refused.stderr.contains("--no-log-writer-thread"))
+        }
+    }
 }

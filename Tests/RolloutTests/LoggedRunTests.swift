@@ -57,4 +57,54 @@ struct LoggedRunTests {
         #expect(throws: LoggedRun.Refusal.self) { _ = try LoggedRun.discardUnfinishedRuns(path: broken) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: broken)) == bytes)
     }
+
+    @Test("writing on the simulation threads logs what the writer thread logs, resumes alike, and reports failures")
+    func inlineWrites() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("inline-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = directory.appendingPathComponent("thread.sqlite").path
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var run = try Self.simulationRun(threads: 2)
+        _ = try run.run(log: reference)
+        let a = try EpisodeLogFile.open(path: reference)
+        defer { try? a.close() }
+
+        run.logWrites = .inline
+        for threads in [1, 2] {
+            run.threads = threads
+            let path = directory.appendingPathComponent("inline\(threads).sqlite").path
+            #expect(try run.run(log: path).summary.sessions == 120)
+            let b = try EpisodeLogFile.open(path: path)
+            defer { try? b.close() }
+            #expect(try a.logicalDigest() == b.logicalDigest(), "threads \(threads)")
+        }
+
+        // An interrupted run resumed with inline writes is the uninterrupted log too.
+        let broken = directory.appendingPathComponent("broken.sqlite").path
+        let partial = Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed)
+            .episodes(0..<2, threads: 1, lanes: 8, trace: true)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try LoggedRun.create(path: broken, metadata: run.metadata).record { logged in
+                try logged.append(partial)
+                throw Stop()
+            }
+        }
+        _ = try SimulationRun.resume(try LoggedRun.resume(path: broken), threads: 1,
+                                     policy: { try PolicySpec.parse($0, world: $1) }, writes: .inline)
+        let c = try EpisodeLogFile.open(path: broken)
+        defer { try? c.close() }
+        #expect(try a.logicalDigest() == c.logicalDigest())
+
+        // A writer that cannot append (no run begun): both ways the simulation's run throws the writer's error.
+        let simulation = Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed)
+        for writes in [SimulationLog.Writes.inline, .writerThread] {
+            let writer = try EpisodeLogFile.create(path: directory.appendingPathComponent("norun-\(writes).sqlite").path)
+            defer { try? writer.close() }
+            #expect(throws: EpisodeLogError.self) {
+                _ = try SimulationLog.run(simulation, options: .init(sessions: 20, threads: 1, lanes: 8), writer: writer,
+                                          writes: writes)
+            }
+        }
+    }
 }

@@ -77,6 +77,11 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Do not write an episode log.")
     var noLog = false
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Write the episode log on a thread of its own, or (--no-log-writer-thread) on the simulation threads.",
+        discussion: "The writer thread lets the simulation run while SQLite writes, so the process uses up to one core more than --threads. Without it the process uses exactly --threads cores, as a scheduler that counts CPUs assumes (a Ray task of num_cpus=1, a batch job's cores): `--threads 1 --no-log-writer-thread` is one core. The log is the same either way."))
+    var logWriterThread = true
+
     @Flag(help: "Also log every request's full candidate set with its predictions (needed by `replay --rerank`; large).")
     var logCandidates = false
 
@@ -101,8 +106,11 @@ struct SimulateCommand: ParsableCommand {
         }
         if discard != nil && (resume != nil || log != nil) { throw ValidationError("--discard cannot be combined with --resume or --log") }
         if noLog && (log != nil || resume != nil) { throw ValidationError("--no-log cannot be combined with --log or --resume") }
+        if noLog && !logWriterThread { throw ValidationError("--no-log-writer-thread is about the log; --no-log writes none") }
         if resume != nil && log != nil { throw ValidationError("--resume continues the given log; drop --log") }
     }
+
+    private var logWrites: SimulationLog.Writes { logWriterThread ? .writerThread : .inline }
 
     func run() throws {
         if let discard {
@@ -118,7 +126,7 @@ struct SimulateCommand: ParsableCommand {
             let progress = ProgressReporter(total: range?.count ?? logged.run.metadata.requestedSessions,
                                             unit: range == nil ? "sessions" : "episodes", enabled: !json)
             result = try SimulationRun.resume(logged, threads: environment.threads, policy: PolicyResolver.resolve,
-                                              progress: { progress.update($0) })
+                                              writes: logWrites, progress: { progress.update($0) })
             progress.finish()
         } else {
             let (world, text) = try environment.world()
@@ -128,6 +136,7 @@ struct SimulateCommand: ParsableCommand {
             run.episodes = episodeRange
             run.logCandidates = logCandidates
             run.randomExposure = randomExposure
+            run.logWrites = logWrites
             let progress = ProgressReporter(total: run.episodes?.count ?? run.sessions,
                                             unit: run.episodes == nil ? "sessions" : "episodes", enabled: !json)
             result = try run.run(log: noLog ? nil : log ?? "logs/\(run.name)-\(Self.timestamp()).sqlite",
