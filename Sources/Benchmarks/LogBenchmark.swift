@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// (1) Simulates the sessions once under the `mixture` policy with tracing, keeps the traces in memory, then times
 /// the real writer appending them (one transaction per block of sessions, as `simulate` does) into a new file.
-/// (2) Times the simulation with and without the log (writer thread and hand-off queue included). Each figure is
+/// (2) Times the simulation without the log, with it (writer thread and hand-off queue included), and with it written
+/// on the simulation threads (`--no-log-writer-thread`), in wall-clock and process CPU time. Each figure is
 /// the median of `repeats` runs. The log files go to a fresh folder inside `scratchDirectory`, removed at the end.
 public struct LogBenchmark: Sendable {
     public var config: EnvironmentConfig
@@ -69,26 +70,38 @@ public struct LogBenchmark: Sendable {
             writeRates.append(Double(counts.impressions) / seconds)
         }
 
-        // (2) The simulation with and without the log.
-        var off: [Double] = [], on: [Double] = [], cpuOff: [Double] = [], cpuOn: [Double] = []
+        // (2) The simulation without the log, with it on the writer thread, and with it written inline.
+        var off: [Double] = [], on: [Double] = [], inline: [Double] = []
+        var cpuOff: [Double] = [], cpuOn: [Double] = [], cpuInline: [Double] = []
         for _ in 0..<repeats {
             let (plain, plainSeconds, plainCPU) = BenchTiming.measureCPU(.process) {
                 simulation.run(.init(sessions: sessions, threads: threads))
             }
             off.append(Double(plain.simulatedRequests) / plainSeconds)
             cpuOff.append(plainCPU)
-            let writer = try freshWriter()
-            let (logged, loggedSeconds, loggedCPU) = try BenchTiming.measureCPU(.process) {
-                try SimulationLog.run(simulation, options: .init(sessions: sessions, threads: threads), writer: writer)
+            for writes in [SimulationLog.Writes.writerThread, .inline] {
+                let writer = try freshWriter()
+                let (logged, loggedSeconds, loggedCPU) = try BenchTiming.measureCPU(.process) {
+                    try SimulationLog.run(simulation, options: .init(sessions: sessions, threads: threads), writer: writer,
+                                          writes: writes)
+                }
+                try writer.finishRun()
+                try writer.close()
+                let rate = Double(logged.simulatedRequests) / loggedSeconds
+                if writes == .inline {
+                    inline.append(rate)
+                    cpuInline.append(loggedCPU)
+                } else {
+                    on.append(rate)
+                    cpuOn.append(loggedCPU)
+                }
             }
-            cpuOn.append(loggedCPU)
-            try writer.finishRun()
-            try writer.close()
-            on.append(Double(logged.simulatedRequests) / loggedSeconds)
         }
         return LogBenchReport(environment: config.name, counts: counts, fileBytes: fileBytes, writerImpressionsPerSecond: writeRates,
-                              simulateRequestsPerSecondWithoutLog: off, simulateRequestsPerSecondWithLog: on, threads: threads,
-                              writerCPUSeconds: writerCPU, simulateCPUSecondsWithoutLog: cpuOff, simulateCPUSecondsWithLog: cpuOn)
+                              simulateRequestsPerSecondWithoutLog: off, simulateRequestsPerSecondWithLog: on,
+                              simulateRequestsPerSecondWithInlineLog: inline, threads: threads, writerCPUSeconds: writerCPU,
+                              simulateCPUSecondsWithoutLog: cpuOff, simulateCPUSecondsWithLog: cpuOn,
+                              simulateCPUSecondsWithInlineLog: cpuInline)
     }
 }
 
@@ -126,6 +139,8 @@ public struct LogBenchReport: Codable, Sendable {
     public var writerRowsPerSecond: Double
     public var simulateRequestsPerSecondWithoutLog: Double
     public var simulateRequestsPerSecondWithLog: Double
+    /// With the log written on the simulation threads (`SimulationLog.Writes.inline`, `--no-log-writer-thread`).
+    public var simulateRequestsPerSecondWithInlineLog: Double
     /// 1 − (requests/s with log) / (requests/s without): the share of simulation speed that logging costs.
     public var loggingOverhead: Double
     public var threads: Int
@@ -133,15 +148,19 @@ public struct LogBenchReport: Codable, Sendable {
     /// included: the writer's cost in a unit that does not depend on what else runs on the machine.
     public var writerCPUMicrosecondsPerImpression: Double
     /// (process CPU seconds of `simulate` with the log) / (without) − 1: the CPU that logging adds to a simulation,
-    /// wherever it runs (trace building in the simulation threads, the writer thread). It bounds sharding: a
-    /// logged `--threads 1` process runs at about the unlogged speed while its writer thread has a spare core, so
-    /// two of them on two cores reach at most 2 / (1 + share) times one.
+    /// wherever it runs (trace building in the simulation threads, the writer thread). It bounds sharding with
+    /// writer threads: a logged `--threads 1` process runs at about the unlogged speed while its writer thread has
+    /// a spare core, so two of them on two cores reach at most 2 / (1 + share) times one.
     public var loggingCPUShare: Double
+    /// The same share with the log written inline: what logging costs a shard of one thread.
+    public var inlineLoggingCPUShare: Double
 
     /// The report of the measured samples: each rate and CPU time is the median of its runs.
     public init(environment: String, counts: Counts, fileBytes: Int, writerImpressionsPerSecond: [Double],
-                simulateRequestsPerSecondWithoutLog: [Double], simulateRequestsPerSecondWithLog: [Double], threads: Int,
-                writerCPUSeconds: [Double], simulateCPUSecondsWithoutLog: [Double], simulateCPUSecondsWithLog: [Double]) {
+                simulateRequestsPerSecondWithoutLog: [Double], simulateRequestsPerSecondWithLog: [Double],
+                simulateRequestsPerSecondWithInlineLog: [Double], threads: Int, writerCPUSeconds: [Double],
+                simulateCPUSecondsWithoutLog: [Double], simulateCPUSecondsWithLog: [Double],
+                simulateCPUSecondsWithInlineLog: [Double]) {
         self.environment = environment
         sessions = counts.sessions
         steps = counts.steps
@@ -151,9 +170,12 @@ public struct LogBenchReport: Codable, Sendable {
         writerRowsPerSecond = self.writerImpressionsPerSecond * counts.rowsPerImpression
         self.simulateRequestsPerSecondWithoutLog = BenchTiming.median(simulateRequestsPerSecondWithoutLog)
         self.simulateRequestsPerSecondWithLog = BenchTiming.median(simulateRequestsPerSecondWithLog)
+        self.simulateRequestsPerSecondWithInlineLog = BenchTiming.median(simulateRequestsPerSecondWithInlineLog)
         loggingOverhead = 1 - self.simulateRequestsPerSecondWithLog / self.simulateRequestsPerSecondWithoutLog
         self.threads = threads
         writerCPUMicrosecondsPerImpression = 1e6 * BenchTiming.median(writerCPUSeconds) / Double(counts.impressions)
-        loggingCPUShare = BenchTiming.median(simulateCPUSecondsWithLog) / BenchTiming.median(simulateCPUSecondsWithoutLog) - 1
+        let unloggedCPU = BenchTiming.median(simulateCPUSecondsWithoutLog)
+        loggingCPUShare = BenchTiming.median(simulateCPUSecondsWithLog) / unloggedCPU - 1
+        inlineLoggingCPUShare = BenchTiming.median(simulateCPUSecondsWithInlineLog) / unloggedCPU - 1
     }
 }

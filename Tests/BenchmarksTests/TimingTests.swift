@@ -62,9 +62,11 @@ import Testing
         let report = LogBenchReport(environment: "e", counts: counts, fileBytes: 4096,
                                     writerImpressionsPerSecond: [1000, 3000, 2000],
                                     simulateRequestsPerSecondWithoutLog: [100, 120, 110],
-                                    simulateRequestsPerSecondWithLog: [99, 88, 77], threads: 4,
+                                    simulateRequestsPerSecondWithLog: [99, 88, 77],
+                                    simulateRequestsPerSecondWithInlineLog: [70, 90, 80], threads: 4,
                                     writerCPUSeconds: [0.0004, 0.0002, 0.0003],
-                                    simulateCPUSecondsWithoutLog: [2, 1, 3], simulateCPUSecondsWithLog: [3.5, 2.5, 3])
+                                    simulateCPUSecondsWithoutLog: [2, 1, 3], simulateCPUSecondsWithLog: [3.5, 2.5, 3],
+                                    simulateCPUSecondsWithInlineLog: [2.2, 2.4, 2.6])
         #expect(report.writerImpressionsPerSecond == 2000)
         #expect(report.writerRowsPerSecond == 2500)
         #expect(report.simulateRequestsPerSecondWithoutLog == 110)
@@ -73,6 +75,8 @@ import Testing
         #expect([report.sessions, report.steps, report.impressions] == [10, 40, 200])
         #expect(abs(report.writerCPUMicrosecondsPerImpression - 1.5) < 1e-9)
         #expect(abs(report.loggingCPUShare - 0.5) < 1e-12)
+        #expect(report.simulateRequestsPerSecondWithInlineLog == 80)
+        #expect(abs(report.inlineLoggingCPUShare - 0.2) < 1e-12)
     }
 
     @Test func rankerRatesFollowFromTheTimes() {

@@ -11,8 +11,8 @@ struct BenchLogCommand: ParsableCommand {
         discussion: """
         (1) Simulates the sessions once with tracing, keeps the traces in memory, then times the real writer \
         appending them (one transaction per block of sessions, as `simulate` does) into a new file. \
-        (2) Times `simulate` with and without the log (writer thread and hand-off queue included), median of \
-        --repeats runs each. The log files go to a temporary directory and are removed.
+        (2) Times `simulate` without the log, with it (writer thread and hand-off queue included) and with it written \
+        on the simulation threads (--no-log-writer-thread), median of --repeats runs each. The log files go to a temporary directory and are removed.
 
         Besides wall-clock rates it reports CPU time, which does not grow when other work shares the machine: the         writer's CPU microseconds per impression, and the share of CPU that logging adds to a simulation (trace         building, hand-off and the writer thread). With --threads 1 that share bounds sharding: two logged         processes on two cores reach at most 2 / (1 + share) times the requests/s of one.
         """
@@ -48,11 +48,14 @@ struct BenchLogCommand: ParsableCommand {
         print("\(config.name): \(report.sessions) sessions, \(report.steps) steps, \(report.impressions) impressions, log file \(report.fileBytes / 1_000_000) MB")
         print(String(format: "writer:   %.0f impressions/s (%.0f rows/s incl. steps and sessions); %.2f CPU µs per impression",
                      report.writerImpressionsPerSecond, report.writerRowsPerSecond, report.writerCPUMicrosecondsPerImpression))
-        print(String(format: "simulate: %.0f requests/s without log, %.0f with log (%d threads): logging costs %.1f%%",
-                     report.simulateRequestsPerSecondWithoutLog, report.simulateRequestsPerSecondWithLog, threads, 100 * report.loggingOverhead))
-        var cpu = String(format: "CPU:      logging adds %.1f%% to the simulation's CPU time", 100 * report.loggingCPUShare)
+        print(String(format: "simulate: %.0f requests/s without log, %.0f with log, %.0f with it written inline (%d threads): logging costs %.1f%% / %.1f%%",
+                     report.simulateRequestsPerSecondWithoutLog, report.simulateRequestsPerSecondWithLog,
+                     report.simulateRequestsPerSecondWithInlineLog, threads, 100 * report.loggingOverhead,
+                     100 * (1 - report.simulateRequestsPerSecondWithInlineLog / report.simulateRequestsPerSecondWithoutLog)))
+        var cpu = String(format: "CPU:      logging adds %.1f%% to the simulation's CPU time (%.1f%% written inline)",
+                         100 * report.loggingCPUShare, 100 * report.inlineLoggingCPUShare)
         if threads == 1 {
-            cpu += String(format: " (two logged processes on two cores: at most %.2f× one)", 2 / (1 + report.loggingCPUShare))
+            cpu += String(format: "; two processes with writer threads on two cores: at most %.2f× one", 2 / (1 + report.loggingCPUShare))
         }
         print(cpu)
     }
