@@ -131,8 +131,9 @@ def _ray_node_id() -> str | None:
 
 def run_shard(cli: str, low: int, high: int, out: str, environment: str, seed: int, policy: str | None,
               export: bool, writer_thread: bool = False) -> ShardResult:
-    """One shard: `mtfsim simulate --episodes low..high --threads 1 --no-log-writer-thread` into `out/shard-<low>-<high>.sqlite`, then
-    that log to `out/shard-<low>-<high>.parquet`. Runs wherever Ray places it; `cli` and `out` must exist there."""
+    """One shard: `mtfsim simulate --episodes low..high --threads 1 [--no-log-writer-thread]` into
+    `out/shard-<low>-<high>.sqlite`, then that log to `out/shard-<low>-<high>.parquet`. Runs wherever Ray places it;
+    `cli` and `out` must exist there."""
     if not os.access(cli, os.X_OK):
         raise FileNotFoundError(f"--cli {cli}: no mtfsim executable at this path on node {socket.gethostname()} "
                                 "(every node needs the CLI at the same path)")

@@ -59,11 +59,12 @@ def run_script(name: str, cluster: Any, *arguments: str) -> dict[str, Any]:
 
 
 def test_shards_run_on_different_nodes_and_are_one_run(cluster: Any, cli: Path, tmp_path: Path) -> None:
+    """With the logs' writer threads (`--log-writer-thread`; test_ray_simulate.py runs the default, one thread)."""
     pytest.importorskip("pyarrow")
     report = run_script("ray_simulate.py", cluster, "--shards", "2", "--episodes", "60", "--env", "tiny", "--seed",
-                        "5", "--cli", str(cli), "--out", str(tmp_path / "shards"))
+                        "5", "--cli", str(cli), "--out", str(tmp_path / "shards"), "--log-writer-thread")
     shards = report["shards"]
-    assert report["cluster_cpus"] == WORKERS
+    assert report["cluster_cpus"] == WORKERS and report["log_writer_thread"] is True
     nodes = [s["node_id"] for s in shards]
     assert set(nodes) == worker_node_ids(cluster), f"one shard per worker node (1 CPU each), got {nodes}"
 

@@ -79,6 +79,7 @@ def test_two_shards_on_ray_are_one_run(cli: Path, tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     shards = report["shards"]
     assert [(s["low"], s["high"]) for s in shards] == [(0, 45), (45, 90)]
+    assert report["log_writer_thread"] is False and all(s["node_id"] for s in shards)
 
     whole = tmp_path / "whole.sqlite"
     one = subprocess.run([str(cli), "simulate", "--env", "tiny", "--seed", "3", "--episodes", f"0..{EPISODES}",
