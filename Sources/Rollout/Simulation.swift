@@ -47,7 +47,8 @@ public struct Simulation: Sendable {
         /// threads).
         public var progress: (@Sendable (Int) -> Void)?
         /// Receives the full traces of the kept sessions, block by block in (episode, session) order, for the
-        /// episode log. Called under the run's lock, so it should only hand the batch off (e.g. to a writer queue).
+        /// episode log. Called under the run's lock: a sink that hands the batch off (a writer queue) keeps the other
+        /// threads going; one that writes it (`SimulationLog.Writes.inline`) makes them wait for the write.
         public var sessionSink: (@Sendable ([LoggedSession]) -> Void)?
         /// Whether traces include every request's full candidate set and predictions.
         public var logCandidates: Bool
