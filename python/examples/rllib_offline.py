@@ -324,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     import ray
 
     if args.address:
-        ray.init(address=args.address, logging_level="warning")
+        # With --json, stdout is the JSON document alone: the workers' and raylets' log lines stay out of it.
+        ray.init(address=args.address, logging_level="warning", log_to_driver=not args.json)
     else:
-        ray.init(num_cpus=2, logging_level="warning", include_dashboard=False)
+        ray.init(num_cpus=2, logging_level="warning", log_to_driver=not args.json, include_dashboard=False)
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     trained: dict[str, dict[str, Any]] = {}
     try:

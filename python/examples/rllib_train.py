@@ -175,9 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     env_config = {"environment": args.env, "seed": args.seed, "obs_mean": mean.tolist(), "obs_std": std.tolist(),
                   "reward_scale": args.reward_scale}
     if args.address:
-        ray.init(address=args.address, logging_level="warning")
+        # With --json, stdout is the JSON document alone: the workers' and raylets' log lines stay out of it.
+        ray.init(address=args.address, logging_level="warning", log_to_driver=not args.json)
     else:
-        ray.init(num_cpus=max(2, args.env_runners), logging_level="warning", include_dashboard=False)
+        ray.init(num_cpus=max(2, args.env_runners), logging_level="warning", log_to_driver=not args.json,
+                 include_dashboard=False)
     register_env(ENV_NAME, make_env)
     algo = algorithm_config(args, env_config).build_algo()
     curve: list[dict[str, float]] = []
