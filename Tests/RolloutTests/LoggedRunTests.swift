@@ -18,6 +18,21 @@ struct LoggedRunTests {
         return run
     }
 
+    /// Logs the first two episodes of `run` at `path` and fails: an interrupted run with whole sessions. Returns them
+    /// (each session draws only from its own streams, so they are the ones the whole run logs).
+    static func interruptedLog(of run: SimulationRun, at path: String) throws -> [SessionRecord] {
+        struct Stop: Error {}
+        let partial = Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed)
+            .episodes(0..<2, threads: 1, lanes: 8, trace: true)
+        #expect(throws: Stop.self) {
+            try LoggedRun.create(path: path, metadata: run.metadata).record { logged in
+                try logged.append(partial)
+                throw Stop()
+            }
+        }
+        return partial
+    }
+
     @Test("a run that fails part-way is interrupted with whole sessions; resumed, it is the uninterrupted log")
     func failThenResume() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logged-run-\(UUID().uuidString)")
@@ -27,18 +42,8 @@ struct LoggedRunTests {
         let complete = try run.run(log: reference)
         #expect(complete.log == reference && complete.summary.sessions == 120)
 
-        struct Stop: Error {}
-        // The first episodes' traced sessions: each session draws only from its own streams, so they are the ones
-        // the whole run logs.
-        let partial = Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed)
-            .episodes(0..<2, threads: 1, lanes: 8, trace: true)
+        let partial = try Self.interruptedLog(of: run, at: broken)
         #expect(!partial.isEmpty && partial.allSatisfy { !$0.steps.isEmpty })
-        #expect(throws: Stop.self) {
-            try LoggedRun.create(path: broken, metadata: run.metadata).record { logged in
-                try logged.append(partial)
-                throw Stop()
-            }
-        }
         let interrupted = try LoggedRun.unfinishedRuns(path: broken)
         #expect(interrupted.count == 1 && interrupted[0].status == .interrupted)
 
@@ -81,15 +86,7 @@ struct LoggedRunTests {
 
         // An interrupted run resumed with inline writes is the uninterrupted log too.
         let broken = directory.appendingPathComponent("broken.sqlite").path
-        let partial = Simulation(world: run.world, ranker: run.ranker, policy: run.policy, seed: run.seed)
-            .episodes(0..<2, threads: 1, lanes: 8, trace: true)
-        struct Stop: Error {}
-        #expect(throws: Stop.self) {
-            try LoggedRun.create(path: broken, metadata: run.metadata).record { logged in
-                try logged.append(partial)
-                throw Stop()
-            }
-        }
+        _ = try Self.interruptedLog(of: run, at: broken)
         _ = try SimulationRun.resume(try LoggedRun.resume(path: broken), threads: 1,
                                      policy: { try PolicySpec.parse($0, world: $1) }, writes: .inline)
         let c = try EpisodeLogFile.open(path: broken)

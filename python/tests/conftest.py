@@ -170,14 +170,20 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b))
 
 
-def run_module(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """`python -m mtfsim …` with this interpreter, finding the package as the tests do."""
-    env = dict(os.environ)
+def package_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's environment) with PYTHONPATH leading to the package the tests import, so that
+    a child process (a script, `python -m mtfsim`, Ray's workers) imports the same one."""
+    env = dict(os.environ if base is None else base)
     spec = importlib.util.find_spec("mtfsim")
     assert spec is not None and spec.origin is not None
     env["PYTHONPATH"] = str(Path(spec.origin).parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "mtfsim", *arguments], capture_output=True, text=True, env=env,
-                          timeout=600)
+    return env
+
+
+def run_module(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m mtfsim …` with this interpreter, finding the package as the tests do."""
+    return subprocess.run([sys.executable, "-m", "mtfsim", *arguments], capture_output=True, text=True,
+                          env=package_env(), timeout=600)
 
 
 @pytest.fixture

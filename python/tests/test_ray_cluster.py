@@ -9,7 +9,6 @@ by Ray, and their files go through the shared `--out` folder, as on a cluster wi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from conftest import package_env
 from test_ray_simulate import SCRIPT, rows, run_row
 
 pytestmark = pytest.mark.ray
@@ -47,10 +47,8 @@ def worker_node_ids(cluster: Any) -> set[str]:
 
 
 def run_script(name: str, cluster: Any, *arguments: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # the address is given as users give it
-    spec = importlib.util.find_spec("mtfsim")  # the package the tests use, also for the scripts' own imports
-    assert spec is not None and spec.origin is not None
-    env["PYTHONPATH"] = str(Path(spec.origin).parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    # The address is given as users give it, not through $RAY_ADDRESS.
+    env = package_env({k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
     done = subprocess.run([sys.executable, str(EXAMPLES / name), "--address", cluster.address, *arguments, "--json"],
                           capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr[-4000:]

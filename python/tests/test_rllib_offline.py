@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import package_env
 
 pytestmark = pytest.mark.ray
 
@@ -71,10 +72,7 @@ def test_bc_and_cql_from_the_parquet_export_on_tiny(cli: Path, tmp_path: Path) -
     from mtfsim.log import open_log
 
     out = tmp_path / "offline"
-    env = dict(os.environ)
-    spec = importlib.util.find_spec("mtfsim")
-    assert spec is not None and spec.origin is not None
-    env["PYTHONPATH"] = str(Path(spec.origin).parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    env = package_env()
     # As users run it: a script (__main__), whose pre-learner class Ray ships to its Ray Data workers by value.
     done = subprocess.run([sys.executable, str(EXAMPLES / "rllib_offline.py"), "--sessions", "300", "--cli", str(cli),
                            "--env", "tiny", "--algos", "bc,cql", "--iterations", "2", "--updates-per-iteration", "3",
